@@ -1,0 +1,2 @@
+//! The `sansrtc` binary.
+fn main() {}
