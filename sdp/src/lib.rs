@@ -1,2 +1,21 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+
+pub mod attr;
+mod error;
+pub mod jsep;
+mod parse;
+mod session;
+
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use attr::{
+    Attribute, Direction, Extmap, Fingerprint, Fmtp, Group, HashFunction, Msid, MsidSemantic, Rid,
+    RidDirection, RtcpFb, Rtpmap, Setup, Simulcast, SimulcastRid, Ssrc, SsrcGroup,
+};
+pub use error::{Error, MAX_EXCERPT, ParseErrorKind};
+pub use session::{
+    Codec, Connection, LineEnding, LineRef, Limits, MediaLine, Origin, Section, SessionDescription,
+};
