@@ -178,7 +178,10 @@ fn reordering_happens_at_the_configured_rate() {
     }
     // Every late arrival was held back; a held-back datagram near the end of the stream may
     // have nothing left to overtake it.
-    assert!(late as f64 <= held && held - (late as f64) < 5.0, "late {late} vs held {held}");
+    assert!(
+        late as f64 <= held && held - (late as f64) < 5.0,
+        "late {late} vs held {held}"
+    );
     // Held-back datagrams arrive exactly latency + reorder_delay after sending.
     for (t, d) in &got {
         let sent = Duration::from_millis(u64::from(index_of(d)));
@@ -362,7 +365,11 @@ fn bit_flips_change_exactly_one_bit() {
     assert_eq!(u64::from(flipped), net.stats().corrupted);
     assert!((f64::from(flipped) - 1000.0).abs() < 150.0, "{flipped}");
     // Empty payloads cannot be corrupted.
-    net.send(Datagram::new(addr("10.0.0.1:1"), addr("10.0.0.2:2"), vec![]));
+    net.send(Datagram::new(
+        addr("10.0.0.1:1"),
+        addr("10.0.0.2:2"),
+        vec![],
+    ));
     assert!(drain(&mut net)[0].1.payload.is_empty());
 }
 
