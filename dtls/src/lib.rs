@@ -1,2 +1,19 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+
+pub mod cert;
+pub mod config;
+pub mod crypto;
+mod endpoint;
+mod error;
+mod reassembly;
+pub mod wire;
+
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use cert::{Certificate, Fingerprint};
+pub use config::{CipherSuite, Config, CryptoBackend, NamedGroup, PeerVerification, Role, SignatureScheme, SrtpProfile};
+pub use endpoint::{Connected, Endpoint, Event, MAX_PLAINTEXT, SRTP_EXPORTER_LABEL, Stats, Transmit};
+pub use error::{AlertDescription, Error};
