@@ -1,2 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+
+pub mod auth;
+mod error;
+pub mod nonce;
+pub mod policy;
+pub mod wire;
+
+pub use error::Error;
