@@ -116,8 +116,20 @@ fn ipv6_record() {
     assert_eq!(u16be(ip, 4), 11, "payload length");
     assert_eq!(ip[6], 17, "next header UDP");
     assert_eq!(ip[7], TTL_SENT, "hop limit");
-    assert_eq!(&ip[8..24], &"2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap().octets());
-    assert_eq!(&ip[24..40], &"2001:db8::2".parse::<std::net::Ipv6Addr>().unwrap().octets());
+    assert_eq!(
+        &ip[8..24],
+        &"2001:db8::1"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets()
+    );
+    assert_eq!(
+        &ip[24..40],
+        &"2001:db8::2"
+            .parse::<std::net::Ipv6Addr>()
+            .unwrap()
+            .octets()
+    );
     let udp = &r[56..67];
     let mut pseudo = Vec::new();
     pseudo.extend_from_slice(&ip[8..40]);
@@ -141,14 +153,22 @@ fn nat_translation_is_visible_in_the_capture() {
     drain(&mut net);
     let c = net.captured();
     assert_eq!(c[0].src, h, "as sent");
-    assert_eq!(c[1].src.ip(), "203.0.113.1".parse::<std::net::IpAddr>().unwrap(), "as received");
+    assert_eq!(
+        c[1].src.ip(),
+        "203.0.113.1".parse::<std::net::IpAddr>().unwrap(),
+        "as received"
+    );
 }
 
 #[test]
 fn write_pcap_writes_the_same_bytes() {
     let mut net = Network::new(5);
     net.enable_capture();
-    net.send(Datagram::new(addr("10.0.0.1:1"), addr("10.0.0.2:2"), vec![7; 100]));
+    net.send(Datagram::new(
+        addr("10.0.0.1:1"),
+        addr("10.0.0.2:2"),
+        vec![7; 100],
+    ));
     drain(&mut net);
     let path = std::env::temp_dir().join(format!("sansrtc-netsim-{}.pcap", std::process::id()));
     net.write_pcap(&path).unwrap();
@@ -166,7 +186,11 @@ fn capture_is_capped() {
     });
     net.enable_capture();
     for _ in 0..5 {
-        net.send(Datagram::new(addr("10.0.0.1:1"), addr("10.0.0.2:2"), vec![1]));
+        net.send(Datagram::new(
+            addr("10.0.0.1:1"),
+            addr("10.0.0.2:2"),
+            vec![1],
+        ));
     }
     assert_eq!(net.captured().len(), 3);
     assert!(net.capture_truncated());
@@ -176,7 +200,11 @@ fn capture_is_capped() {
 fn oversized_payload_is_cut_to_snaplen() {
     let mut net = Network::new(7);
     net.enable_capture();
-    net.send(Datagram::new(addr("10.0.0.1:1"), addr("10.0.0.2:2"), vec![0; 70_000]));
+    net.send(Datagram::new(
+        addr("10.0.0.1:1"),
+        addr("10.0.0.2:2"),
+        vec![0; 70_000],
+    ));
     let f = net.pcap_bytes();
     let r = &f[24..];
     assert_eq!(u32le(r, 8), 65535, "incl_len");
