@@ -31,9 +31,15 @@ impl AesKey {
             have: key.len(),
         };
         match key.len() {
-            16 => aes::Aes128Enc::new_from_slice(key).map(Self::Aes128).map_err(|_| bad()),
-            24 => aes::Aes192Enc::new_from_slice(key).map(Self::Aes192).map_err(|_| bad()),
-            32 => aes::Aes256Enc::new_from_slice(key).map(Self::Aes256).map_err(|_| bad()),
+            16 => aes::Aes128Enc::new_from_slice(key)
+                .map(Self::Aes128)
+                .map_err(|_| bad()),
+            24 => aes::Aes192Enc::new_from_slice(key)
+                .map(Self::Aes192)
+                .map_err(|_| bad()),
+            32 => aes::Aes256Enc::new_from_slice(key)
+                .map(Self::Aes256)
+                .map_err(|_| bad()),
             _ => Err(bad()),
         }
     }
@@ -112,7 +118,10 @@ pub(crate) enum Keys {
         tag_len: usize,
     },
     /// AES-GCM (RFC 7714).
-    Gcm { key: aead::LessSafeKey, salt: [u8; 12] },
+    Gcm {
+        key: aead::LessSafeKey,
+        salt: [u8; 12],
+    },
 }
 
 impl Keys {
@@ -258,8 +267,8 @@ mod tests {
         assert_eq!(
             iv,
             [
-                0x30, 0xcb, 0xbc, 0x08, 0x4c, 0xc3, 0x36, 0x3b, 0xd4, 0x9d, 0xb3, 0x4a, 0x88,
-                0xd5, 0, 0
+                0x30, 0xcb, 0xbc, 0x08, 0x4c, 0xc3, 0x36, 0x3b, 0xd4, 0x9d, 0xb3, 0x4a, 0x88, 0xd5,
+                0, 0
             ]
         );
     }

@@ -87,14 +87,21 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Truncated { what, need, have } => {
-                write!(f, "packet too short: {what} needs {need} octets, have {have}")
+                write!(
+                    f,
+                    "packet too short: {what} needs {need} octets, have {have}"
+                )
             }
             Error::InvalidHeader { field, value } => {
                 write!(f, "invalid header field {field} = {value}")
             }
             Error::AuthenticationFailed => f.write_str("authentication failed"),
             Error::Replayed { index } => write!(f, "replayed packet (index {index})"),
-            Error::TooOld { index, highest, window } => write!(
+            Error::TooOld {
+                index,
+                highest,
+                window,
+            } => write!(
                 f,
                 "packet too old for the replay window (index {index}, highest {highest}, window {window})"
             ),

@@ -1,7 +1,12 @@
 //! Entry points for the cargo-fuzz targets in `../fuzz` (hidden; behind the `fuzzing`
 //! feature). Each asserts an oracle, so a violation is a crash the fuzzer reports.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use crate::{Config, ProtectionProfile, Session};
 
@@ -9,9 +14,8 @@ use crate::{Config, ProtectionProfile, Session};
 /// B.3 master key, and for the 256-bit profiles that key twice. AEAD profiles use the first
 /// 12 octets of the salt.
 pub const MASTER_KEY: [u8; 32] = [
-    0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0, 0xd6, 0x4f, 0xa3, 0x2c, 0x06, 0xde, 0x41,
-    0x39, 0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0, 0xd6, 0x4f, 0xa3, 0x2c, 0x06, 0xde,
-    0x41, 0x39,
+    0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0, 0xd6, 0x4f, 0xa3, 0x2c, 0x06, 0xde, 0x41, 0x39,
+    0xe1, 0xf9, 0x7a, 0x0d, 0x3e, 0x01, 0x8b, 0xe0, 0xd6, 0x4f, 0xa3, 0x2c, 0x06, 0xde, 0x41, 0x39,
 ];
 /// See [`MASTER_KEY`].
 pub const MASTER_SALT: [u8; 14] = [
@@ -74,7 +78,11 @@ fn unprotect_mode(profile: ProtectionProfile, rtcp: bool, pkt: &[u8]) {
     let mut cfg = config(profile);
     if rtcp {
         let tag = profile.rtcp_tag_len();
-        let pos = if profile.is_aead() { pkt.len() - 4 } else { pkt.len() - tag - 4 };
+        let pos = if profile.is_aead() {
+            pkt.len() - 4
+        } else {
+            pkt.len() - tag - 4
+        };
         let word = u32::from_be_bytes(pkt[pos..pos + 4].try_into().unwrap());
         if word & 0x8000_0000 == 0 {
             // Authenticated-only SRTCP: our sender always encrypts, so no byte comparison.
@@ -89,7 +97,10 @@ fn unprotect_mode(profile: ProtectionProfile, rtcp: bool, pkt: &[u8]) {
     } else {
         tx.protect_rtp(&mut re).unwrap();
     }
-    assert_eq!(re, pkt, "a packet that is not the sender's output authenticated");
+    assert_eq!(
+        re, pkt,
+        "a packet that is not the sender's output authenticated"
+    );
 }
 
 fn roundtrip_mode(profile: ProtectionProfile, rtcp: bool, pkt: &[u8]) {
@@ -105,8 +116,9 @@ fn roundtrip_mode(profile: ProtectionProfile, rtcp: bool, pkt: &[u8]) {
         assert_eq!(buf, pkt, "a failed protect changed the packet");
         return;
     }
-    let bit = pkt.iter().fold(0usize, |a, b| a.wrapping_mul(31).wrapping_add(usize::from(*b)))
-        % (buf.len() * 8);
+    let bit = pkt.iter().fold(0usize, |a, b| {
+        a.wrapping_mul(31).wrapping_add(usize::from(*b))
+    }) % (buf.len() * 8);
     let mut flipped = buf.clone();
     flipped[bit / 8] ^= 1 << (bit % 8);
     let res = if rtcp {

@@ -60,11 +60,13 @@ impl SessionKeys {
 /// `master_salt`.
 pub fn kdf(master_key: &[u8], master_salt: &[u8], label: u8, out: &mut [u8]) -> Result<()> {
     let master = AesKey::new(master_key)?;
-    let salt: &[u8; 14] = master_salt.try_into().map_err(|_| Error::InvalidKeyLength {
-        what: "master salt",
-        need: 14,
-        have: master_salt.len(),
-    })?;
+    let salt: &[u8; 14] = master_salt
+        .try_into()
+        .map_err(|_| Error::InvalidKeyLength {
+            what: "master salt",
+            need: 14,
+            have: master_salt.len(),
+        })?;
     kdf_inner(&master, salt, label, out);
     Ok(())
 }

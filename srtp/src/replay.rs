@@ -28,6 +28,10 @@ impl ReplayWindow {
         }
     }
 
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
     pub(crate) fn highest(&self) -> Option<u64> {
         self.highest
     }
@@ -145,7 +149,10 @@ mod tests {
         assert_eq!(estimate_index(100, 30000), Some(30000));
         assert_eq!(estimate_index(100, 40000), None);
         assert_eq!(estimate_index(100, 65000), None);
-        assert_eq!(estimate_index(3 * 65536 + 40000, 100), Some(4 * 65536 + 100));
+        assert_eq!(
+            estimate_index(3 * 65536 + 40000, 100),
+            Some(4 * 65536 + 100)
+        );
     }
 
     #[test]

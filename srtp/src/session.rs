@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use ring::{aead, hmac};
 
 use crate::config::Config;
-use crate::keys::SessionKeys;
 use crate::crypto::{Keys, cm_iv, ct_eq, gcm_rtcp_iv, gcm_rtp_iv};
 use crate::error::{Error, Result};
+use crate::keys::SessionKeys;
 use crate::profile::ProtectionProfile;
 use crate::replay::{MAX_SRTP_INDEX, ReplayWindow, estimate_index};
 
@@ -75,7 +75,7 @@ impl Stream {
             Some(h) => estimate_index(h, seq).ok_or(Error::TooOld {
                 index: u64::from(seq),
                 highest: h,
-                window: 0,
+                window: self.rtp_rx.size(),
             }),
             None => Ok((u64::from(self.rtp_rx_roc) << 16) | u64::from(seq)),
         }
@@ -420,7 +420,11 @@ impl Session {
                 if let Some(m) = &self.mki {
                     put(trailer, 0, m)?;
                 }
-                put(trailer, mki_len, tag.as_ref().get(..*tag_len).unwrap_or_default())?;
+                put(
+                    trailer,
+                    mki_len,
+                    tag.as_ref().get(..*tag_len).unwrap_or_default(),
+                )?;
             }
             Keys::Gcm { key, salt } => {
                 let nonce = aead::Nonce::assume_unique_for_key(gcm_rtp_iv(salt, ssrc, roc, seq));
@@ -494,10 +498,13 @@ impl Session {
         stream.rtp_rx.check(index)?;
         let roc = (index >> 16) as u32;
 
-        let (body, tail) = buf.split_at_mut(buf.len() - tag_len - mki_len);
-        let (mki, tag) = tail.split_at(mki_len);
+        // AES-CM: body | MKI | tag (RFC 3711 3.1); AEAD: body | tag | MKI (RFC 7714 8).
         if let Some(m) = &self.mki {
-            if !ct_eq(m, mki) {
+            let pos = match &self.rtp {
+                Keys::CmHmac { .. } => buf.len() - tag_len - mki_len,
+                Keys::Gcm { .. } => buf.len() - mki_len,
+            };
+            if !ct_eq(m, buf.get(pos..pos + mki_len).unwrap_or_default()) {
                 return Err(Error::UnknownMki);
             }
         }
@@ -505,6 +512,8 @@ impl Session {
             Keys::CmHmac {
                 aes, salt, hmac, ..
             } => {
+                let (body, tail) = buf.split_at_mut(buf.len() - tag_len - mki_len);
+                let tag = tail.get(mki_len..).unwrap_or_default();
                 let computed = hmac_sha1(hmac, body, &roc.to_be_bytes());
                 let computed = computed.as_ref().get(..tag_len).unwrap_or_default();
                 if !ct_eq(computed, tag) {
@@ -709,9 +718,7 @@ impl Session {
                     let mut aad = [0u8; RTCP_HEADER_LEN + SRTCP_INDEX_LEN];
                     put(&mut aad, 0, buf.get(..RTCP_HEADER_LEN).unwrap_or_default())?;
                     put(&mut aad, RTCP_HEADER_LEN, &eidx.to_be_bytes())?;
-                    let ct = buf
-                        .get_mut(RTCP_HEADER_LEN..eidx_pos)
-                        .unwrap_or_default();
+                    let ct = buf.get_mut(RTCP_HEADER_LEN..eidx_pos).unwrap_or_default();
                     key.open_in_place(nonce, aead::Aad::from(&aad), ct)
                         .map_err(|_| Error::AuthenticationFailed)?;
                 } else {
@@ -724,7 +731,9 @@ impl Session {
                     region.rotate_left(GCM_TAG_LEN);
                     let (aad, tag) = buf.split_at_mut(tag_pos + SRTCP_INDEX_LEN);
                     let tag = tag.get_mut(..GCM_TAG_LEN).unwrap_or_default();
-                    let ok = key.open_in_place(nonce, aead::Aad::from(&*aad), tag).is_ok();
+                    let ok = key
+                        .open_in_place(nonce, aead::Aad::from(&*aad), tag)
+                        .is_ok();
                     let region = buf
                         .get_mut(tag_pos..eidx_pos + SRTCP_INDEX_LEN)
                         .unwrap_or_default();

@@ -196,7 +196,12 @@ fn rfc7714_srtp_and_srtcp_vectors() {
                 })
             );
             // Any bit flip fails.
-            for bit in [0usize, 9 * 8 + 3, protected.len() * 8 - 1, protected.len() * 8 - 40] {
+            for bit in [
+                0usize,
+                9 * 8 + 3,
+                protected.len() * 8 - 1,
+                protected.len() * 8 - 40,
+            ] {
                 let mut rx = gcm_session(profile, &key, &salt, 0);
                 let mut bad = protected.clone();
                 bad[bit / 8] ^= 1 << (bit % 8);
@@ -276,7 +281,10 @@ fn dtls_srtp_keying_material_split() {
         let mut p = hex("800f1234decafbadcafebabeabababababababababababababababab");
         tx.protect_rtp(&mut p).unwrap();
         rx.unprotect_rtp(&mut p).unwrap();
-        assert_eq!(p, hex("800f1234decafbadcafebabeabababababababababababababababab"));
+        assert_eq!(
+            p,
+            hex("800f1234decafbadcafebabeabababababababababababababababab")
+        );
         assert!(split_keying_material(profile, &km[1..], Role::Client).is_err());
         n += 1;
     }
