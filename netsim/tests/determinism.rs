@@ -1,4 +1,5 @@
 //! Same seed = bit-identical run; different seed = different run. Also the in-flight caps.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: failing loudly is the point
 
 mod common;
 use common::*;

@@ -1,5 +1,6 @@
 //! The pcap writer, checked byte by byte against the libpcap savefile format
 //! (pcap-savefile(5)), RFC 791 (IPv4), RFC 8200 (IPv6) and RFC 768 (UDP).
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: failing loudly is the point
 
 mod common;
 use common::*;

@@ -1,5 +1,6 @@
 //! Property tests over arbitrary link configurations and traffic: no panic, nothing arrives
 //! before the link latency, and delivered + dropped + in flight = sent + duplicated.
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)] // test code: failing loudly is the point
 
 mod common;
 use common::*;

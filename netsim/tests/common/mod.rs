@@ -1,5 +1,10 @@
 //! Helpers shared by the integration tests.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test code
 
 use sansrtc_netsim::{Datagram, Network};
 use std::net::SocketAddr;
