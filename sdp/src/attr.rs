@@ -307,7 +307,12 @@ pub struct Fmtp<'a> {
 impl<'a> Fmtp<'a> {
     fn parse(v: &'a str) -> R<Self> {
         let (pt, params) = v.split_once(' ').ok_or(K::MissingField { field: "fmtp parameters" })?;
-        Ok(Fmtp { payload_type: parse_pt(pt)?, params })
+        let f = Fmtp { payload_type: parse_pt(pt)?, params };
+        // RFC 4588 §8.1: apt names a payload type; one over 127 is rejected like any other.
+        if let Some(apt) = f.get("apt") {
+            parse_pt(apt)?;
+        }
+        Ok(f)
     }
 
     /// The `;`-separated parameters as `(key, value)`; a parameter without `=` (RED's
