@@ -815,8 +815,15 @@ fn parse_feedback(raw: &RawRtcp<'_>, r: &mut Reader<'_>) -> Result<RtcpPacket> {
             let v = r.u24("REMB bitrate")?;
             let exp = v >> 18;
             let mantissa = u64::from(v & 0x3_FFFF);
-            let bitrate = mantissa.checked_shl(exp).unwrap_or(u64::MAX);
-            let bitrate = if exp > 46 { u64::MAX } else { bitrate };
+            // 18 + 46 bits fill a u64; larger exponents saturate at the largest value the
+            // encoder can represent, so that parse -> emit -> parse is stable.
+            let bitrate = if mantissa == 0 {
+                0
+            } else if exp > 46 {
+                0x3_FFFF << 46
+            } else {
+                mantissa << exp
+            };
             let mut ssrcs = Vec::with_capacity(num);
             for _ in 0..num {
                 ssrcs.push(r.u32("REMB SSRC list")?);
