@@ -8,3 +8,4 @@ pub mod policy;
 pub mod wire;
 
 pub use error::Error;
+pub mod server;
