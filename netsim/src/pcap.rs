@@ -132,7 +132,7 @@ fn udp_header(sport: [u8; 2], dport: [u8; 2], len: u16, payload: &[u8], pseudo: 
     udp
 }
 
-/// Encodes `records` as a complete classic pcap file.
+/// Encodes `records` as a complete classic pcap file, in time order.
 pub fn encode(records: &[CaptureRecord]) -> Vec<u8> {
     let mut out = Vec::with_capacity(
         24 + records
@@ -147,8 +147,12 @@ pub fn encode(records: &[CaptureRecord]) -> Vec<u8> {
     out.extend_from_slice(&0u32.to_le_bytes()); // sigfigs
     out.extend_from_slice(&SNAPLEN.to_le_bytes());
     out.extend_from_slice(&LINKTYPE_RAW.to_le_bytes());
+    // Records are appended in event order; a delivery polled late may precede a later send
+    // in virtual time. A stable sort keeps Wireshark's time deltas non-negative.
+    let mut sorted: Vec<&CaptureRecord> = records.iter().collect();
+    sorted.sort_by_key(|r| r.at);
     let mut packet = Vec::new();
-    for (i, rec) in records.iter().enumerate() {
+    for (i, rec) in sorted.into_iter().enumerate() {
         packet.clear();
         let orig = synthesize(rec, i as u16, &mut packet);
         let secs = u32::try_from(rec.at.as_secs()).unwrap_or(u32::MAX);

@@ -213,3 +213,28 @@ fn oversized_payload_is_cut_to_snaplen() {
     assert_eq!(f.len(), 24 + 16 + 65535);
     assert_eq!(ones_sum(&r[16..36], 0), 0);
 }
+
+#[test]
+fn records_are_written_in_time_order() {
+    let mut net = Network::new(8);
+    net.enable_capture();
+    let (a, b) = (addr("10.0.0.1:1"), addr("10.0.0.2:2"));
+    net.send(Datagram::new(a, b, vec![1])); // arrives at 10 ms
+    net.advance(Duration::from_millis(30));
+    net.send(Datagram::new(a, b, vec![2])); // sent at 30 ms, before the first is polled
+    assert!(net.poll_recv().is_some());
+    let times: Vec<Duration> = net.captured().iter().map(|r| r.at).collect();
+    assert_eq!(
+        times,
+        [0, 30, 10].map(Duration::from_millis).to_vec(),
+        "event order"
+    );
+    let f = net.pcap_bytes();
+    let mut at = 24;
+    let mut usecs = Vec::new();
+    while at < f.len() {
+        usecs.push(u32le(&f, at + 4));
+        at += 16 + u32le(&f, at + 8) as usize;
+    }
+    assert_eq!(usecs, vec![0, 10_000, 30_000]);
+}
