@@ -2,6 +2,10 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod nack;
+pub mod rtx;
+pub mod seq;
+pub mod stats;
 pub mod wire;
 
 #[cfg(feature = "fuzzing")]
