@@ -369,9 +369,12 @@ impl Section {
         Ok(())
     }
 
-    /// Appends `a=<attribute>`.
+    /// Appends `a=<attribute>`. The written text must parse back (e.g. an rtpmap encoding
+    /// with a `/` in it is refused), so a built document always re-parses.
     pub fn push_attribute(&mut self, a: &Attribute<'_>) -> Result<(), Error> {
-        self.push_line('a', &a.to_string())
+        let text = a.to_string();
+        Attribute::parse(&text).map_err(|reason| Error::InvalidValue { what: "attribute", reason })?;
+        self.push_line('a', &text)
     }
 
     /// Inserts a line before line `index` (appends if `index >= len`).
