@@ -9,3 +9,4 @@ pub mod wire;
 
 pub use error::Error;
 pub mod server;
+pub mod client;
