@@ -26,6 +26,13 @@ pub enum Error {
         /// Why it was rejected.
         reason: &'static str,
     },
+    /// [`Driver::run_until`](crate::Driver::run_until) hit its step bound.
+    StepLimit {
+        /// The bound.
+        steps: u64,
+        /// The network seed, to replay with `SANSRTC_SEED`.
+        seed: u64,
+    },
 }
 
 impl fmt::Display for Error {
@@ -44,6 +51,11 @@ impl fmt::Display for Error {
             Error::InvalidSubnet { value, reason } => {
                 write!(f, "invalid subnet {value:?}: {reason}")
             }
+            Error::StepLimit { steps, seed } => write!(
+                f,
+                "not done after {steps} steps (seed={seed}; replay with {}={seed})",
+                crate::seed::SEED_ENV
+            ),
         }
     }
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod driver;
 mod error;
 mod link;
 mod nat;
@@ -9,6 +10,7 @@ pub mod pcap;
 mod rng;
 mod seed;
 
+pub use driver::{Driver, Endpoint, Outcome};
 pub use error::Error;
 pub use link::{DropCause, DropStats, GilbertElliott, LinkConfig, LinkStats, MAX_DELAY};
 pub use nat::{NatConfig, NatId, NatKind, NatMapping, PortAllocation, Subnet};
