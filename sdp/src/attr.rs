@@ -154,7 +154,7 @@ impl HashFunction {
     }
 
     /// Digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             HashFunction::Sha1 => 20,
             HashFunction::Sha224 => 28,
@@ -202,10 +202,12 @@ fn hex_val(b: u8) -> Option<u8> {
 
 impl Fingerprint {
     fn parse(v: &str) -> R<Self> {
-        let (h, d) = v.split_once(' ').ok_or(K::MissingField { field: "fingerprint digest" })?;
+        let (h, d) = v.split_once(' ').ok_or(K::MissingField {
+            field: "fingerprint digest",
+        })?;
         let hash = HashFunction::parse(h)?;
         let bad = || K::invalid("fingerprint digest", d);
-        let mut digest = Vec::with_capacity(hash.len());
+        let mut digest = Vec::with_capacity(hash.digest_len());
         for pair in d.split(':') {
             let &[hi, lo] = pair.as_bytes() else {
                 return Err(bad());
@@ -215,7 +217,7 @@ impl Fingerprint {
             };
             digest.push(hi << 4 | lo);
         }
-        if digest.len() != hash.len() {
+        if digest.len() != hash.digest_len() {
             return Err(bad());
         }
         Ok(Fingerprint { hash, digest })
@@ -267,26 +269,42 @@ fn parse_num<T: TryFrom<u64>>(v: &str, field: &'static str) -> R<T> {
 
 impl<'a> Rtpmap<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let (pt, rest) = v.split_once(' ').ok_or(K::MissingField { field: "rtpmap encoding" })?;
+        let (pt, rest) = v.split_once(' ').ok_or(K::MissingField {
+            field: "rtpmap encoding",
+        })?;
         let payload_type = parse_pt(pt)?;
         let mut it = rest.split('/');
         let encoding = it.next().unwrap_or_default();
         if encoding.is_empty() || encoding.contains(' ') {
             return Err(K::invalid("rtpmap encoding", rest));
         }
-        let clock = it.next().ok_or(K::MissingField { field: "rtpmap clock rate" })?;
+        let clock = it.next().ok_or(K::MissingField {
+            field: "rtpmap clock rate",
+        })?;
         let clock_rate = parse_num(clock, "rtpmap clock rate")?;
-        let channels = it.next().map(|c| parse_num(c, "rtpmap channels")).transpose()?;
+        let channels = it
+            .next()
+            .map(|c| parse_num(c, "rtpmap channels"))
+            .transpose()?;
         if it.next().is_some() {
             return Err(K::invalid("rtpmap", rest));
         }
-        Ok(Rtpmap { payload_type, encoding, clock_rate, channels })
+        Ok(Rtpmap {
+            payload_type,
+            encoding,
+            clock_rate,
+            channels,
+        })
     }
 }
 
 impl fmt::Display for Rtpmap<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}/{}", self.payload_type, self.encoding, self.clock_rate)?;
+        write!(
+            f,
+            "{} {}/{}",
+            self.payload_type, self.encoding, self.clock_rate
+        )?;
         if let Some(c) = self.channels {
             write!(f, "/{c}")?;
         }
@@ -306,8 +324,13 @@ pub struct Fmtp<'a> {
 
 impl<'a> Fmtp<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let (pt, params) = v.split_once(' ').ok_or(K::MissingField { field: "fmtp parameters" })?;
-        let f = Fmtp { payload_type: parse_pt(pt)?, params };
+        let (pt, params) = v.split_once(' ').ok_or(K::MissingField {
+            field: "fmtp parameters",
+        })?;
+        let f = Fmtp {
+            payload_type: parse_pt(pt)?,
+            params,
+        };
         // RFC 4588 §8.1: apt names a payload type; one over 127 is rejected like any other.
         if let Some(apt) = f.get("apt") {
             parse_pt(apt)?;
@@ -332,7 +355,9 @@ impl<'a> Fmtp<'a> {
 
     /// The value of parameter `key` (keys compare case-insensitively, RFC 6871 style).
     pub fn get(&self, key: &str) -> Option<&'a str> {
-        self.params().find(|(k, _)| k.eq_ignore_ascii_case(key)).and_then(|(_, v)| v)
+        self.params()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .and_then(|(_, v)| v)
     }
 
     fn get_num<T: TryFrom<u64>>(&self, key: &str) -> Option<T> {
@@ -430,16 +455,24 @@ pub struct RtcpFb<'a> {
 
 impl<'a> RtcpFb<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let (pt, rest) = v.split_once(' ').ok_or(K::MissingField { field: "rtcp-fb type" })?;
+        let (pt, rest) = v.split_once(' ').ok_or(K::MissingField {
+            field: "rtcp-fb type",
+        })?;
         let payload_type = if pt == "*" { None } else { Some(parse_pt(pt)?) };
         let (kind, param) = match rest.split_once(' ') {
             Some((k, p)) => (k, Some(p)),
             None => (rest, None),
         };
         if kind.is_empty() {
-            return Err(K::MissingField { field: "rtcp-fb type" });
+            return Err(K::MissingField {
+                field: "rtcp-fb type",
+            });
         }
-        Ok(RtcpFb { payload_type, kind, param })
+        Ok(RtcpFb {
+            payload_type,
+            kind,
+            param,
+        })
     }
 }
 
@@ -471,7 +504,9 @@ pub struct Extmap<'a> {
 
 impl<'a> Extmap<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let (idd, rest) = v.split_once(' ').ok_or(K::MissingField { field: "extmap uri" })?;
+        let (idd, rest) = v.split_once(' ').ok_or(K::MissingField {
+            field: "extmap uri",
+        })?;
         let (id, direction) = match idd.split_once('/') {
             Some((i, d)) => (
                 i,
@@ -488,9 +523,16 @@ impl<'a> Extmap<'a> {
             None => (rest, None),
         };
         if uri.is_empty() {
-            return Err(K::MissingField { field: "extmap uri" });
+            return Err(K::MissingField {
+                field: "extmap uri",
+            });
         }
-        Ok(Extmap { id, direction, uri, attributes })
+        Ok(Extmap {
+            id,
+            direction,
+            uri,
+            attributes,
+        })
     }
 }
 
@@ -521,16 +563,24 @@ pub struct Ssrc<'a> {
 
 impl<'a> Ssrc<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let (s, rest) = v.split_once(' ').ok_or(K::MissingField { field: "ssrc attribute" })?;
+        let (s, rest) = v.split_once(' ').ok_or(K::MissingField {
+            field: "ssrc attribute",
+        })?;
         let ssrc = parse_num(s, "ssrc")?;
         let (attribute, value) = match rest.split_once(':') {
             Some((a, v)) => (a, Some(v)),
             None => (rest, None),
         };
         if attribute.is_empty() {
-            return Err(K::MissingField { field: "ssrc attribute" });
+            return Err(K::MissingField {
+                field: "ssrc attribute",
+            });
         }
-        Ok(Ssrc { ssrc, attribute, value })
+        Ok(Ssrc {
+            ssrc,
+            attribute,
+            value,
+        })
     }
 }
 
@@ -558,7 +608,9 @@ impl<'a> SsrcGroup<'a> {
         let mut it = v.split(' ');
         let semantics = it.next().unwrap_or_default();
         if semantics.is_empty() {
-            return Err(K::MissingField { field: "ssrc-group semantics" });
+            return Err(K::MissingField {
+                field: "ssrc-group semantics",
+            });
         }
         let ssrcs = it.map(|s| parse_num(s, "ssrc")).collect::<R<Vec<u32>>>()?;
         Ok(SsrcGroup { semantics, ssrcs })
@@ -589,9 +641,14 @@ impl<'a> Group<'a> {
         let mut it = v.split(' ');
         let semantics = it.next().unwrap_or_default();
         if semantics.is_empty() {
-            return Err(K::MissingField { field: "group semantics" });
+            return Err(K::MissingField {
+                field: "group semantics",
+            });
         }
-        Ok(Group { semantics, mids: it.filter(|m| !m.is_empty()).collect() })
+        Ok(Group {
+            semantics,
+            mids: it.filter(|m| !m.is_empty()).collect(),
+        })
     }
 }
 
@@ -621,7 +678,9 @@ impl<'a> Msid<'a> {
             None => (v, None),
         };
         if stream.is_empty() {
-            return Err(K::MissingField { field: "msid stream id" });
+            return Err(K::MissingField {
+                field: "msid stream id",
+            });
         }
         Ok(Msid { stream, track })
     }
@@ -650,8 +709,13 @@ impl<'a> MsidSemantic<'a> {
     fn parse(v: &'a str) -> R<Self> {
         // Chromium writes `a=msid-semantic: WMS *`, with a space before the token.
         let mut it = v.split(' ').filter(|s| !s.is_empty());
-        let semantics = it.next().ok_or(K::MissingField { field: "msid-semantic token" })?;
-        Ok(MsidSemantic { semantics, ids: it.collect() })
+        let semantics = it.next().ok_or(K::MissingField {
+            field: "msid-semantic token",
+        })?;
+        Ok(MsidSemantic {
+            semantics,
+            ids: it.collect(),
+        })
     }
 }
 
@@ -705,7 +769,9 @@ pub struct Rid<'a> {
 }
 
 fn is_rid_id(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl<'a> Rid<'a> {
@@ -719,10 +785,18 @@ impl<'a> Rid<'a> {
             Some("send") => RidDirection::Send,
             Some("recv") => RidDirection::Recv,
             Some(d) => return Err(K::invalid("rid direction", d)),
-            None => return Err(K::MissingField { field: "rid direction" }),
+            None => {
+                return Err(K::MissingField {
+                    field: "rid direction",
+                });
+            }
         };
         let restrictions = it.next();
-        let rid = Rid { id, direction, restrictions };
+        let rid = Rid {
+            id,
+            direction,
+            restrictions,
+        };
         for (k, v) in rid.params() {
             if k == "pt" {
                 for pt in v.unwrap_or_default().split(',') {
@@ -735,12 +809,14 @@ impl<'a> Rid<'a> {
 
     /// Restrictions as `(key, value)` pairs.
     pub fn params(&self) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + 'a {
-        self.restrictions.unwrap_or_default().split(';').filter(|p| !p.is_empty()).map(|p| {
-            match p.split_once('=') {
+        self.restrictions
+            .unwrap_or_default()
+            .split(';')
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once('=') {
                 Some((k, v)) => (k, Some(v)),
                 None => (p, None),
-            }
-        })
+            })
     }
 
     /// The payload types of `pt=` (empty if unrestricted).
@@ -811,7 +887,9 @@ impl<'a> Simulcast<'a> {
         let mut it = v.split(' ').filter(|s| !s.is_empty());
         let mut first = true;
         while let Some(dir) = it.next() {
-            let list = it.next().ok_or(K::MissingField { field: "simulcast stream list" })?;
+            let list = it.next().ok_or(K::MissingField {
+                field: "simulcast stream list",
+            })?;
             let parsed = parse_sc_list(list)?;
             match dir {
                 "send" if sc.send.is_empty() => sc.send = parsed,
@@ -824,7 +902,9 @@ impl<'a> Simulcast<'a> {
             first = false;
         }
         if sc.send.is_empty() && sc.recv.is_empty() {
-            return Err(K::MissingField { field: "simulcast stream list" });
+            return Err(K::MissingField {
+                field: "simulcast stream list",
+            });
         }
         Ok(sc)
     }
@@ -835,7 +915,11 @@ impl<'a> Simulcast<'a> {
     }
 }
 
-fn write_sc_list(f: &mut fmt::Formatter<'_>, dir: &str, l: &[Vec<SimulcastRid<'_>>]) -> fmt::Result {
+fn write_sc_list(
+    f: &mut fmt::Formatter<'_>,
+    dir: &str,
+    l: &[Vec<SimulcastRid<'_>>],
+) -> fmt::Result {
     f.write_str(dir)?;
     for (i, stream) in l.iter().enumerate() {
         f.write_str(if i == 0 { " " } else { ";" })?;
@@ -982,7 +1066,10 @@ impl<'a> Attribute<'a> {
             "ice-ufrag" => A::IceUfrag(need(value, "ice-ufrag value")?),
             "ice-pwd" => A::IcePwd(need(value, "ice-pwd value")?),
             "ice-options" => A::IceOptions(
-                need(value, "ice-options value")?.split(' ').filter(|s| !s.is_empty()).collect(),
+                need(value, "ice-options value")?
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .collect(),
             ),
             "ice-lite" => flag(value, A::IceLite)?,
             "fingerprint" => A::Fingerprint(Fingerprint::parse(need(value, "fingerprint value")?)?),
@@ -1019,7 +1106,9 @@ impl<'a> Attribute<'a> {
             "end-of-candidates" => flag(value, A::EndOfCandidates)?,
             _ => {
                 if name.is_empty() {
-                    return Err(K::MissingField { field: "attribute name" });
+                    return Err(K::MissingField {
+                        field: "attribute name",
+                    });
                 }
                 A::Other { name, value }
             }

@@ -124,13 +124,20 @@ fn excerpt(s: &str) -> String {
 
 impl ParseErrorKind {
     pub(crate) fn invalid(field: &'static str, value: &str) -> Self {
-        ParseErrorKind::InvalidField { field, value: excerpt(value) }
+        ParseErrorKind::InvalidField {
+            field,
+            value: excerpt(value),
+        }
     }
 }
 
 impl Error {
     pub(crate) fn at(line: usize, text: &str, kind: ParseErrorKind) -> Self {
-        Error::Parse { line, text: excerpt(text), kind }
+        Error::Parse {
+            line,
+            text: excerpt(text),
+            kind,
+        }
     }
 
     /// The 1-based line number, if the error is about one line.

@@ -19,11 +19,24 @@ pub fn sdp_parse(data: &[u8]) {
         Err(e) => panic!("serialized output does not re-parse: {e}"),
     }
     for (i, m) in sdp.media.iter().enumerate() {
-        let _ = (m.codecs(), m.extmaps(), m.rids(), m.simulcast(), m.ssrc_groups());
-        let _ = (sdp.ice_credentials(i), sdp.fingerprints_for(i), sdp.direction_for(i));
+        let _ = (
+            m.codecs(),
+            m.extmaps(),
+            m.rids(),
+            m.simulcast(),
+            m.ssrc_groups(),
+        );
+        let _ = (
+            sdp.ice_credentials(i),
+            sdp.fingerprints_for(i),
+            sdp.direction_for(i),
+        );
     }
     let caps = MediaCapabilities {
-        codecs: vec![CodecSpec::opus(111), CodecSpec::video(96, "VP8", None, Some(97))],
+        codecs: vec![
+            CodecSpec::opus(111),
+            CodecSpec::video(96, "VP8", None, Some(97)),
+        ],
         extensions: vec!["urn:ietf:params:rtp-hdrext:sdes:mid".into()],
         direction: Direction::SendRecv,
         msid: None,
@@ -37,7 +50,10 @@ pub fn sdp_parse(data: &[u8]) {
             ice_pwd: "fuzzfuzzfuzzfuzzfuzzfuzz".into(),
             ice_options: vec![],
             ice_lite: false,
-            fingerprints: vec![Fingerprint { hash: HashFunction::Sha256, digest: vec![0; 32] }],
+            fingerprints: vec![Fingerprint {
+                hash: HashFunction::Sha256,
+                digest: vec![0; 32],
+            }],
         },
         audio: Some(caps.clone()),
         video: Some(caps),
@@ -47,6 +63,9 @@ pub fn sdp_parse(data: &[u8]) {
     };
     // An answer may be refused (Err), never panic; one that is produced must re-parse.
     if let Ok(answer) = create_answer(&sdp, &spec) {
-        assert!(SessionDescription::parse(&answer.serialize()).is_ok(), "answer does not re-parse");
+        assert!(
+            SessionDescription::parse(&answer.serialize()).is_ok(),
+            "answer does not re-parse"
+        );
     }
 }

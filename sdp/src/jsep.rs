@@ -9,8 +9,8 @@
 //! offered rids/simulcast reversed (RFC 8853 §5.3).
 
 use crate::attr::{
-    Attribute, Direction, Extmap, Fingerprint, Fmtp, Group, Msid, MsidSemantic, Rid,
-    RidDirection, RtcpFb, Rtpmap, Setup, Simulcast,
+    Attribute, Direction, Extmap, Fingerprint, Fmtp, Group, Msid, MsidSemantic, Rid, RidDirection,
+    RtcpFb, Rtpmap, Setup, Simulcast,
 };
 use crate::error::Error;
 use crate::session::{Codec, MediaLine, Section, SessionDescription};
@@ -101,7 +101,10 @@ impl CodecSpec {
     }
 
     fn fmtp_view(&self) -> Option<Fmtp<'_>> {
-        self.fmtp.as_deref().map(|params| Fmtp { payload_type: self.payload_type, params })
+        self.fmtp.as_deref().map(|params| Fmtp {
+            payload_type: self.payload_type,
+            params,
+        })
     }
 }
 
@@ -127,9 +130,11 @@ pub fn codecs_match(offered: &Codec<'_>, local: &CodecSpec) -> bool {
     if local.name.eq_ignore_ascii_case("H264") {
         // The profile is profile_idc and profile-iop, the first two bytes of profile-level-id
         // (default 42 00 0a, RFC 6184 §8.1); the level byte may differ (§8.2.2).
-        let idc = |f: Option<Fmtp<'_>>| f.and_then(|f| f.profile_level_id()).unwrap_or(0x42000a) >> 8;
+        let idc =
+            |f: Option<Fmtp<'_>>| f.and_then(|f| f.profile_level_id()).unwrap_or(0x42000a) >> 8;
         return idc(of) == idc(lf)
-            && fmtp_u8(of, |f| f.packetization_mode(), 0) == fmtp_u8(lf, |f| f.packetization_mode(), 0);
+            && fmtp_u8(of, |f| f.packetization_mode(), 0)
+                == fmtp_u8(lf, |f| f.packetization_mode(), 0);
     }
     if local.name.eq_ignore_ascii_case("VP9") {
         return fmtp_u8(of, |f| f.vp9_profile_id(), 0) == fmtp_u8(lf, |f| f.vp9_profile_id(), 0);
@@ -178,18 +183,23 @@ pub fn negotiate_codecs(offered: &[Codec<'_>], local: &[CodecSpec]) -> Vec<Negot
         let Some(r) = c.rtpmap else { continue };
         let name = r.encoding;
         let (fmtp, fb) = if name.eq_ignore_ascii_case("rtx") {
-            let Some(apt) = c.fmtp.and_then(|f| f.apt()) else { continue };
+            let Some(apt) = c.fmtp.and_then(|f| f.apt()) else {
+                continue;
+            };
             match primaries.iter().find(|(pt, _)| *pt == apt) {
-                Some((_, l)) if l.rtx_payload_type.is_some() => (Some(format!("apt={apt}")), vec![]),
+                Some((_, l)) if l.rtx_payload_type.is_some() => {
+                    (Some(format!("apt={apt}")), vec![])
+                }
                 _ => continue,
             }
         } else if name.eq_ignore_ascii_case("red") {
             let supported = local
                 .iter()
                 .any(|l| l.name.eq_ignore_ascii_case("red") && l.clock_rate == r.clock_rate);
-            let listed_ok = c.fmtp.and_then(|f| f.red_payload_types()).is_none_or(|pts| {
-                pts.iter().all(|p| primaries.iter().any(|(pt, _)| pt == p))
-            });
+            let listed_ok = c
+                .fmtp
+                .and_then(|f| f.red_payload_types())
+                .is_none_or(|pts| pts.iter().all(|p| primaries.iter().any(|(pt, _)| pt == p)));
             if !(supported && listed_ok) {
                 continue;
             }
@@ -207,7 +217,12 @@ pub fn negotiate_codecs(offered: &[Codec<'_>], local: &[CodecSpec]) -> Vec<Negot
                 })
                 .filter(|f| l.rtcp_fb.iter().any(|x| x == f))
                 .collect();
-            (l.fmtp.clone().or_else(|| c.fmtp.map(|f| f.params.to_owned())), fb)
+            (
+                l.fmtp
+                    .clone()
+                    .or_else(|| c.fmtp.map(|f| f.params.to_owned())),
+                fb,
+            )
         };
         out.push(NegotiatedCodec {
             payload_type: c.payload_type,
@@ -227,7 +242,10 @@ pub fn negotiate_extmaps<'a>(offered: &[Extmap<'a>], local_uris: &[String]) -> V
     offered
         .iter()
         .filter(|e| local_uris.iter().any(|u| u == e.uri))
-        .map(|e| Extmap { direction: e.direction.map(Direction::reverse), ..*e })
+        .map(|e| Extmap {
+            direction: e.direction.map(Direction::reverse),
+            ..*e
+        })
         .collect()
 }
 
@@ -284,7 +302,12 @@ impl MediaSpec {
 
     /// An audio or video section.
     pub fn media(kind: MediaKind, mid: &str, direction: Direction, codecs: Vec<CodecSpec>) -> Self {
-        MediaSpec { kind, direction, codecs, ..MediaSpec::data_channel(mid) }
+        MediaSpec {
+            kind,
+            direction,
+            codecs,
+            ..MediaSpec::data_channel(mid)
+        }
     }
 }
 
@@ -332,16 +355,30 @@ fn session_head(
     if allow_mixed {
         push(&mut s, Attribute::ExtmapAllowMixed)?;
     }
-    push(&mut s, Attribute::MsidSemantic(MsidSemantic { semantics: "WMS", ids: vec![] }))?;
+    push(
+        &mut s,
+        Attribute::MsidSemantic(MsidSemantic {
+            semantics: "WMS",
+            ids: vec![],
+        }),
+    )?;
     Ok(s)
 }
 
-fn push_transport(s: &mut Section, t: &TransportSpec, setup: Setup, mid: &str) -> Result<(), Error> {
+fn push_transport(
+    s: &mut Section,
+    t: &TransportSpec,
+    setup: Setup,
+    mid: &str,
+) -> Result<(), Error> {
     s.push_line('c', "IN IP4 0.0.0.0")?;
     push(s, Attribute::IceUfrag(&t.ice_ufrag))?;
     push(s, Attribute::IcePwd(&t.ice_pwd))?;
     if !t.ice_options.is_empty() {
-        push(s, Attribute::IceOptions(t.ice_options.iter().map(String::as_str).collect()))?;
+        push(
+            s,
+            Attribute::IceOptions(t.ice_options.iter().map(String::as_str).collect()),
+        )?;
     }
     for f in &t.fingerprints {
         push(s, Attribute::Fingerprint(f.clone()))?;
@@ -359,22 +396,48 @@ fn push_codec(
     fmtp: Option<&str>,
     fbs: &[String],
 ) -> Result<(), Error> {
-    push(s, Attribute::Rtpmap(Rtpmap { payload_type: pt, encoding: name, clock_rate, channels }))?;
+    push(
+        s,
+        Attribute::Rtpmap(Rtpmap {
+            payload_type: pt,
+            encoding: name,
+            clock_rate,
+            channels,
+        }),
+    )?;
     for fb in fbs {
         let (kind, param) = match fb.split_once(' ') {
             Some((k, p)) => (k, Some(p)),
             None => (fb.as_str(), None),
         };
-        push(s, Attribute::RtcpFb(RtcpFb { payload_type: Some(pt), kind, param }))?;
+        push(
+            s,
+            Attribute::RtcpFb(RtcpFb {
+                payload_type: Some(pt),
+                kind,
+                param,
+            }),
+        )?;
     }
     if let Some(params) = fmtp {
-        push(s, Attribute::Fmtp(Fmtp { payload_type: pt, params }))?;
+        push(
+            s,
+            Attribute::Fmtp(Fmtp {
+                payload_type: pt,
+                params,
+            }),
+        )?;
     }
     Ok(())
 }
 
 fn media_line_text(kind: &str, port: u16, proto: &str, formats: &str) -> MediaLineOwned {
-    MediaLineOwned { media: kind.to_owned(), port, proto: proto.to_owned(), formats: formats.to_owned() }
+    MediaLineOwned {
+        media: kind.to_owned(),
+        port,
+        proto: proto.to_owned(),
+        formats: formats.to_owned(),
+    }
 }
 
 struct MediaLineOwned {
@@ -398,7 +461,9 @@ impl MediaLineOwned {
 
 fn check_pt(pt: u8) -> Result<u8, Error> {
     if pt > 127 {
-        return Err(Error::Negotiation { reason: format!("payload type {pt} is over 127") });
+        return Err(Error::Negotiation {
+            reason: format!("payload type {pt} is over 127"),
+        });
     }
     Ok(pt)
 }
@@ -410,10 +475,15 @@ pub fn create_offer(spec: &OfferSpec) -> Result<SessionDescription, Error> {
     let mids: Vec<&str> = spec.media.iter().map(|m| m.mid.as_str()).collect();
     for (i, m) in mids.iter().enumerate() {
         if m.is_empty() || m.contains(' ') || mids.get(..i).is_some_and(|p| p.contains(m)) {
-            return Err(Error::Negotiation { reason: format!("bad or duplicate mid {m:?}") });
+            return Err(Error::Negotiation {
+                reason: format!("bad or duplicate mid {m:?}"),
+            });
         }
     }
-    let group = (!mids.is_empty()).then(|| Group { semantics: "BUNDLE", mids: mids.clone() });
+    let group = (!mids.is_empty()).then(|| Group {
+        semantics: "BUNDLE",
+        mids: mids.clone(),
+    });
     let session = session_head(
         spec.session_id,
         spec.session_version,
@@ -437,7 +507,9 @@ pub fn create_offer(spec: &OfferSpec) -> Result<SessionDescription, Error> {
                 }
             }
             if pts.is_empty() {
-                return Err(Error::Negotiation { reason: format!("mid {:?} has no codec", m.mid) });
+                return Err(Error::Negotiation {
+                    reason: format!("mid {:?} has no codec", m.mid),
+                });
             }
             media_line_text(m.kind.as_str(), port, RTP_PROTO, &pts.join(" ")).section()
         };
@@ -460,12 +532,28 @@ pub fn create_offer(spec: &OfferSpec) -> Result<SessionDescription, Error> {
                 let id = u16::try_from(idx + 1)
                     .ok()
                     .filter(|id| *id <= 14 || spec.extmap_allow_mixed && *id <= 255)
-                    .ok_or(Error::Negotiation { reason: "too many header extensions".into() })?;
-                push(&mut s, Attribute::Extmap(Extmap { id, direction: None, uri, attributes: None }))?;
+                    .ok_or(Error::Negotiation {
+                        reason: "too many header extensions".into(),
+                    })?;
+                push(
+                    &mut s,
+                    Attribute::Extmap(Extmap {
+                        id,
+                        direction: None,
+                        uri,
+                        attributes: None,
+                    }),
+                )?;
             }
             push(&mut s, Attribute::Direction(m.direction))?;
             if let Some((stream, track)) = &m.msid {
-                push(&mut s, Attribute::Msid(Msid { stream, track: Some(track) }))?;
+                push(
+                    &mut s,
+                    Attribute::Msid(Msid {
+                        stream,
+                        track: Some(track),
+                    }),
+                )?;
             }
             push(&mut s, Attribute::RtcpMux)?;
             push(&mut s, Attribute::RtcpRsize)?;
@@ -485,15 +573,34 @@ pub fn create_offer(spec: &OfferSpec) -> Result<SessionDescription, Error> {
                 }
             }
             for rid in &m.send_rids {
-                push(&mut s, Attribute::Rid(Rid { id: rid, direction: RidDirection::Send, restrictions: None }))?;
+                push(
+                    &mut s,
+                    Attribute::Rid(Rid {
+                        id: rid,
+                        direction: RidDirection::Send,
+                        restrictions: None,
+                    }),
+                )?;
             }
             if !m.send_rids.is_empty() {
                 let send = m
                     .send_rids
                     .iter()
-                    .map(|r| vec![crate::attr::SimulcastRid { rid: r, paused: false }])
+                    .map(|r| {
+                        vec![crate::attr::SimulcastRid {
+                            rid: r,
+                            paused: false,
+                        }]
+                    })
                     .collect();
-                push(&mut s, Attribute::Simulcast(Simulcast { send, recv: vec![], recv_first: false }))?;
+                push(
+                    &mut s,
+                    Attribute::Simulcast(Simulcast {
+                        send,
+                        recv: vec![],
+                        recv_first: false,
+                    }),
+                )?;
             }
         }
         media.push(s);
@@ -539,11 +646,15 @@ pub struct AnswerSpec {
 }
 
 fn rejected(offer_m: &Section, mid: Option<&str>) -> Result<Section, Error> {
-    let ml = offer_m
-        .media_line()
-        .ok_or(Error::Negotiation { reason: "media section without m= line".into() })?;
+    let ml = offer_m.media_line().ok_or(Error::Negotiation {
+        reason: "media section without m= line".into(),
+    })?;
     // RFC 3264 §6: port 0, same media and proto, at least one format.
-    let formats = if ml.formats.is_empty() { "0" } else { ml.formats };
+    let formats = if ml.formats.is_empty() {
+        "0"
+    } else {
+        ml.formats
+    };
     let mut s = media_line_text(ml.media, 0, ml.proto, formats).section();
     s.push_line('c', "IN IP4 0.0.0.0")?;
     if let Some(mid) = mid {
@@ -557,14 +668,17 @@ fn rejected(offer_m: &Section, mid: Option<&str>) -> Result<Section, Error> {
 /// Accepted sections use port 9 (JSEP's dummy port) and `setup` answering the offered role
 /// (`actpass` → `active`). A section offered `bundle-only` with port 0 is accepted when it is
 /// in the offered BUNDLE group (RFC 8843 §6: port 0 there does not mean rejected).
-pub fn create_answer(offer: &SessionDescription, spec: &AnswerSpec) -> Result<SessionDescription, Error> {
+pub fn create_answer(
+    offer: &SessionDescription,
+    spec: &AnswerSpec,
+) -> Result<SessionDescription, Error> {
     let offered_bundle = offer.bundle_group();
     let mut accepted_mids: Vec<&str> = Vec::new();
     let mut media = Vec::with_capacity(offer.media.len());
     for (i, om) in offer.media.iter().enumerate() {
-        let ml = om
-            .media_line()
-            .ok_or(Error::Negotiation { reason: format!("m-section {i} has no m= line") })?;
+        let ml = om.media_line().ok_or(Error::Negotiation {
+            reason: format!("m-section {i} has no m= line"),
+        })?;
         let mid = om.mid();
         let in_bundle = match (&offered_bundle, mid) {
             (Some(g), Some(m)) => g.mids.contains(&m),
@@ -584,7 +698,8 @@ pub fn create_answer(offer: &SessionDescription, spec: &AnswerSpec) -> Result<Se
                 && ml.proto.ends_with(SCTP_PROTO)
                 && ml.format_list().any(|f| f == DATACHANNEL_FORMAT);
             if ok {
-                let mut s = media_line_text("application", 9, ml.proto, DATACHANNEL_FORMAT).section();
+                let mut s =
+                    media_line_text("application", 9, ml.proto, DATACHANNEL_FORMAT).section();
                 push_transport(&mut s, &spec.transport, setup, mid.unwrap_or_default())?;
                 push(&mut s, Attribute::SctpPort(spec.sctp_port))?;
                 push(&mut s, Attribute::MaxMessageSize(spec.max_message_size))?;
@@ -609,7 +724,12 @@ pub fn create_answer(offer: &SessionDescription, spec: &AnswerSpec) -> Result<Se
     }
     let group = offered_bundle.map(|g| Group {
         semantics: "BUNDLE",
-        mids: g.mids.iter().copied().filter(|m| accepted_mids.contains(m)).collect(),
+        mids: g
+            .mids
+            .iter()
+            .copied()
+            .filter(|m| accepted_mids.contains(m))
+            .collect(),
     });
     let group = group.filter(|g| !g.mids.is_empty());
     let session = session_head(
@@ -632,9 +752,10 @@ fn answer_rtp(
     setup: Setup,
 ) -> Result<Option<Section>, Error> {
     let codecs = negotiate_codecs(&om.codecs(), &caps.codecs);
-    if !codecs.iter().any(|c| {
-        !c.name.eq_ignore_ascii_case("rtx") && !c.name.eq_ignore_ascii_case("red")
-    }) {
+    if !codecs
+        .iter()
+        .any(|c| !c.name.eq_ignore_ascii_case("rtx") && !c.name.eq_ignore_ascii_case("red"))
+    {
         return Ok(None);
     }
     let pts: Vec<String> = codecs.iter().map(|c| c.payload_type.to_string()).collect();
@@ -648,7 +769,13 @@ fn answer_rtp(
     push(&mut s, Attribute::Direction(dir))?;
     if dir.sends() {
         if let Some((stream, track)) = &caps.msid {
-            push(&mut s, Attribute::Msid(Msid { stream, track: Some(track) }))?;
+            push(
+                &mut s,
+                Attribute::Msid(Msid {
+                    stream,
+                    track: Some(track),
+                }),
+            )?;
         }
     }
     if om.rtcp_mux() || om.rtcp_mux_only() {
@@ -658,14 +785,37 @@ fn answer_rtp(
         push(&mut s, Attribute::RtcpRsize)?;
     }
     for c in &codecs {
-        push_codec(&mut s, c.payload_type, &c.name, c.clock_rate, c.channels, c.fmtp.as_deref(), &c.rtcp_fb)?;
+        push_codec(
+            &mut s,
+            c.payload_type,
+            &c.name,
+            c.clock_rate,
+            c.channels,
+            c.fmtp.as_deref(),
+            &c.rtcp_fb,
+        )?;
     }
     if caps.receive_simulcast && dir.receives() {
         if let Some(sc) = om.simulcast().filter(|sc| !sc.send.is_empty()) {
-            for r in om.rids().iter().filter(|r| r.direction == RidDirection::Send) {
-                push(&mut s, Attribute::Rid(Rid { direction: RidDirection::Recv, restrictions: None, ..*r }))?;
+            for r in om
+                .rids()
+                .iter()
+                .filter(|r| r.direction == RidDirection::Send)
+            {
+                push(
+                    &mut s,
+                    Attribute::Rid(Rid {
+                        direction: RidDirection::Recv,
+                        restrictions: None,
+                        ..*r
+                    }),
+                )?;
             }
-            let answer = Simulcast { send: vec![], recv: sc.send.clone(), recv_first: true };
+            let answer = Simulcast {
+                send: vec![],
+                recv: sc.send.clone(),
+                recv_first: true,
+            };
             push(&mut s, Attribute::Simulcast(answer))?;
         }
     }

@@ -17,5 +17,5 @@ pub use attr::{
 };
 pub use error::{Error, MAX_EXCERPT, ParseErrorKind};
 pub use session::{
-    Codec, Connection, LineEnding, LineRef, Limits, MediaLine, Origin, Section, SessionDescription,
+    Codec, Connection, Limits, LineEnding, LineRef, MediaLine, Origin, Section, SessionDescription,
 };

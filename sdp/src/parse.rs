@@ -2,7 +2,9 @@
 
 use crate::attr::{Attribute, Extmap, parse_u64};
 use crate::error::{Error, ParseErrorKind as K};
-use crate::session::{Connection, LineEnding, Limits, MediaLine, Origin, Section, SessionDescription};
+use crate::session::{
+    Connection, Limits, LineEnding, MediaLine, Origin, Section, SessionDescription,
+};
 
 struct Ctx<'t> {
     mids: Vec<&'t str>,
@@ -12,11 +14,7 @@ struct Ctx<'t> {
     rids: Vec<&'t str>,
 }
 
-fn check_attribute<'t>(
-    ctx: &mut Ctx<'t>,
-    in_media: bool,
-    value: &'t str,
-) -> Result<(), K> {
+fn check_attribute<'t>(ctx: &mut Ctx<'t>, in_media: bool, value: &'t str) -> Result<(), K> {
     let (name, v) = match value.split_once(':') {
         Some((n, v)) => (n, Some(v)),
         None => (value, None),
@@ -40,7 +38,9 @@ fn check_attribute<'t>(
         }
         Attribute::Rid(r) => {
             if ctx.rids.contains(&r.id) {
-                return Err(K::DuplicateRid { rid: r.id.to_owned() });
+                return Err(K::DuplicateRid {
+                    rid: r.id.to_owned(),
+                });
             }
             ctx.rids.push(r.id);
         }
@@ -59,7 +59,9 @@ fn check_timing(v: &str) -> Result<(), K> {
 fn check_bandwidth(v: &str) -> Result<(), K> {
     let (t, n) = v.split_once(':').ok_or(K::invalid("bandwidth", v))?;
     if t.is_empty() {
-        return Err(K::MissingField { field: "bandwidth type" });
+        return Err(K::MissingField {
+            field: "bandwidth type",
+        });
     }
     parse_u64(n, "bandwidth")?;
     Ok(())
@@ -69,16 +71,24 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
     if text.len() > limits.max_total_len {
         return Err(Error::InvalidValue {
             what: "document",
-            reason: K::DocumentTooLong { max: limits.max_total_len },
+            reason: K::DocumentTooLong {
+                max: limits.max_total_len,
+            },
         });
     }
     if text.is_empty() {
-        return Err(Error::Document { reason: "empty input" });
+        return Err(Error::Document {
+            reason: "empty input",
+        });
     }
     let mut session = Section::new();
     let mut media: Vec<Section> = Vec::new();
     let mut starts: Vec<usize> = Vec::new();
-    let mut ctx = Ctx { mids: Vec::new(), extmaps: Vec::new(), rids: Vec::new() };
+    let mut ctx = Ctx {
+        mids: Vec::new(),
+        extmaps: Vec::new(),
+        rids: Vec::new(),
+    };
     let (mut seen_o, mut seen_s, mut seen_t) = (false, false, false);
     let mut rest = text;
     let mut lineno = 0usize;
@@ -97,7 +107,10 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
         };
         let err = |k| Error::at(lineno, raw, k);
         if raw.len() > limits.max_line_len {
-            return Err(err(K::LineTooLong { len: raw.len(), max: limits.max_line_len }));
+            return Err(err(K::LineTooLong {
+                len: raw.len(),
+                max: limits.max_line_len,
+            }));
         }
         let (kind, value) = match raw.as_bytes() {
             [] => return Err(err(K::EmptyLine)),
@@ -144,18 +157,26 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
         }
         let sec = media.last_mut().unwrap_or(&mut session);
         if sec.len() >= limits.max_lines_per_section {
-            return Err(err(K::TooManyLines { max: limits.max_lines_per_section }));
+            return Err(err(K::TooManyLines {
+                max: limits.max_lines_per_section,
+            }));
         }
         sec.push_raw(kind, value, ending);
     }
     if !seen_o {
-        return Err(Error::Document { reason: "no o= line in the session section" });
+        return Err(Error::Document {
+            reason: "no o= line in the session section",
+        });
     }
     if !seen_s {
-        return Err(Error::Document { reason: "no s= line in the session section" });
+        return Err(Error::Document {
+            reason: "no s= line in the session section",
+        });
     }
     if !seen_t {
-        return Err(Error::Document { reason: "no t= line in the session section" });
+        return Err(Error::Document {
+            reason: "no t= line in the session section",
+        });
     }
     let sdp = SessionDescription::from_parts(session, media);
     check_bundle_extmaps(&sdp, &starts)?;
@@ -165,15 +186,22 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
 /// RFC 8843 §9.1.1 / RFC 8285 §6: in one BUNDLE group an extmap id names one URI.
 fn check_bundle_extmaps(sdp: &SessionDescription, starts: &[usize]) -> Result<(), Error> {
     let mut seen: Vec<(u16, &str)> = Vec::new();
-    for g in sdp.session.groups().iter().filter(|g| g.semantics == "BUNDLE") {
+    for g in sdp
+        .session
+        .groups()
+        .iter()
+        .filter(|g| g.semantics == "BUNDLE")
+    {
         seen.clear();
         for (sec, start) in sdp.media.iter().zip(starts) {
             if !sec.mid().is_some_and(|m| g.mids.contains(&m)) {
                 continue;
             }
             for (j, l) in sec.lines().enumerate() {
-                let Some(Ok(Attribute::Extmap(Extmap { id, uri, .. }))) =
-                    l.value.strip_prefix("extmap:").map(|v| Attribute::parse_parts("extmap", Some(v)))
+                let Some(Ok(Attribute::Extmap(Extmap { id, uri, .. }))) = l
+                    .value
+                    .strip_prefix("extmap:")
+                    .map(|v| Attribute::parse_parts("extmap", Some(v)))
                 else {
                     continue;
                 };

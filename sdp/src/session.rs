@@ -178,7 +178,11 @@ impl<'a> Connection<'a> {
         if nettype.is_empty() || addrtype.is_empty() || address.is_empty() {
             return Err(K::invalid("connection", v));
         }
-        Ok(Connection { nettype, addrtype, address })
+        Ok(Connection {
+            nettype,
+            addrtype,
+            address,
+        })
     }
 }
 
@@ -210,10 +214,16 @@ impl<'a> MediaLine<'a> {
         let mut it = v.splitn(4, ' ');
         let media = it.next().unwrap_or_default();
         if media.is_empty() {
-            return Err(K::MissingField { field: "media type" });
+            return Err(K::MissingField {
+                field: "media type",
+            });
         }
-        let port_s = it.next().ok_or(K::MissingField { field: "media port" })?;
-        let proto = it.next().ok_or(K::MissingField { field: "media proto" })?;
+        let port_s = it.next().ok_or(K::MissingField {
+            field: "media port",
+        })?;
+        let proto = it.next().ok_or(K::MissingField {
+            field: "media proto",
+        })?;
         let formats = it.next().unwrap_or_default();
         let (p, c) = match port_s.split_once('/') {
             Some((p, c)) => (p, Some(c)),
@@ -228,9 +238,17 @@ impl<'a> MediaLine<'a> {
         let port = num16(p)?;
         let port_count = c.map(num16).transpose()?;
         if proto.is_empty() {
-            return Err(K::MissingField { field: "media proto" });
+            return Err(K::MissingField {
+                field: "media proto",
+            });
         }
-        let m = MediaLine { media, port, port_count, proto, formats };
+        let m = MediaLine {
+            media,
+            port,
+            port_count,
+            proto,
+            formats,
+        };
         if m.is_rtp() {
             for f in m.format_list() {
                 parse_pt(f)?;
@@ -292,7 +310,10 @@ impl Codec<'_> {
 
 fn check_line_text(kind: char, value: &str) -> Result<(), Error> {
     if !kind.is_ascii_lowercase() {
-        return Err(Error::InvalidValue { what: "line type", reason: K::NotTypeEqualsValue });
+        return Err(Error::InvalidValue {
+            what: "line type",
+            reason: K::NotTypeEqualsValue,
+        });
     }
     if value.contains(['\r', '\n']) {
         return Err(Error::InvalidValue {
@@ -303,7 +324,10 @@ fn check_line_text(kind: char, value: &str) -> Result<(), Error> {
     if value.len() > u32::MAX as usize / 2 {
         return Err(Error::InvalidValue {
             what: "line value",
-            reason: K::LineTooLong { len: value.len(), max: u32::MAX as usize / 2 },
+            reason: K::LineTooLong {
+                len: value.len(),
+                max: u32::MAX as usize / 2,
+            },
         });
     }
     Ok(())
@@ -326,11 +350,18 @@ impl Section {
         // Offsets fit: documents are capped far below 4 GiB (Limits, check_line_text).
         let start = self.text.len() as u32;
         self.text.push_str(value);
-        self.lines.push(Line { kind, ending, start, end: self.text.len() as u32 });
+        self.lines.push(Line {
+            kind,
+            ending,
+            start,
+            end: self.text.len() as u32,
+        });
     }
 
     fn value_of(&self, l: &Line) -> &str {
-        self.text.get(l.start as usize..l.end as usize).unwrap_or_default()
+        self.text
+            .get(l.start as usize..l.end as usize)
+            .unwrap_or_default()
     }
 
     /// Number of lines.
@@ -373,7 +404,10 @@ impl Section {
     /// with a `/` in it is refused), so a built document always re-parses.
     pub fn push_attribute(&mut self, a: &Attribute<'_>) -> Result<(), Error> {
         let text = a.to_string();
-        Attribute::parse(&text).map_err(|reason| Error::InvalidValue { what: "attribute", reason })?;
+        Attribute::parse(&text).map_err(|reason| Error::InvalidValue {
+            what: "attribute",
+            reason,
+        })?;
         self.push_line('a', &text)
     }
 
@@ -401,7 +435,9 @@ impl Section {
         self.lines.retain(|l| {
             f(LineRef {
                 kind: char::from(l.kind),
-                value: text.get(l.start as usize..l.end as usize).unwrap_or_default(),
+                value: text
+                    .get(l.start as usize..l.end as usize)
+                    .unwrap_or_default(),
                 ending: l.ending,
             })
         });
@@ -425,7 +461,9 @@ impl Section {
 
     /// Values of the lines of type `kind`.
     pub fn values(&self, kind: char) -> impl Iterator<Item = &str> + '_ {
-        self.lines().filter(move |l| l.kind == kind).map(|l| l.value)
+        self.lines()
+            .filter(move |l| l.kind == kind)
+            .map(|l| l.value)
     }
 
     /// Every `a=` line as `(name, value)`, in order.
@@ -439,12 +477,15 @@ impl Section {
     /// Every `a=` line typed, in order. Lines that do not parse (only possible in a document
     /// built by hand with [`Section::push_line`]) are skipped.
     pub fn attributes(&self) -> impl Iterator<Item = Attribute<'_>> + '_ {
-        self.raw_attributes().filter_map(|(n, v)| Attribute::parse_parts(n, v).ok())
+        self.raw_attributes()
+            .filter_map(|(n, v)| Attribute::parse_parts(n, v).ok())
     }
 
     /// The value of the first `a=<name>` (`Some("")` for a property attribute).
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.raw_attributes().find(|(n, _)| *n == name).map(|(_, v)| v.unwrap_or_default())
+        self.raw_attributes()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.unwrap_or_default())
     }
 
     /// Is there an `a=<name>`?
@@ -464,12 +505,16 @@ impl Section {
 
     /// The `m=` line, for a media section.
     pub fn media_line(&self) -> Option<MediaLine<'_>> {
-        self.line(0).filter(|l| l.kind == 'm').and_then(|l| MediaLine::parse(l.value).ok())
+        self.line(0)
+            .filter(|l| l.kind == 'm')
+            .and_then(|l| MediaLine::parse(l.value).ok())
     }
 
     /// The `c=` line, if any.
     pub fn connection(&self) -> Option<Connection<'_>> {
-        self.values('c').next().and_then(|v| Connection::parse(v).ok())
+        self.values('c')
+            .next()
+            .and_then(|v| Connection::parse(v).ok())
     }
 
     /// `a=mid`.
@@ -479,7 +524,8 @@ impl Section {
 
     /// Direction attribute, `None` if absent (RFC 8866 §6.7: means sendrecv).
     pub fn direction(&self) -> Option<Direction> {
-        self.raw_attributes().find_map(|(n, _)| Direction::from_name(n))
+        self.raw_attributes()
+            .find_map(|(n, _)| Direction::from_name(n))
     }
 
     /// `a=ice-ufrag`.
@@ -583,7 +629,8 @@ impl Section {
 
     /// Every `a=candidate` value, as text (the ICE crate parses them, RFC 8839 §5.1).
     pub fn candidates(&self) -> impl Iterator<Item = &str> + '_ {
-        self.values('a').filter_map(|v| v.strip_prefix("candidate:"))
+        self.values('a')
+            .filter_map(|v| v.strip_prefix("candidate:"))
     }
 
     /// Every `a=rtpmap`.
@@ -727,7 +774,9 @@ impl Eq for Section {}
 
 impl fmt::Debug for Section {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.lines().map(|l| format!("{}={}", l.kind, l.value))).finish()
+        f.debug_list()
+            .entries(self.lines().map(|l| format!("{}={}", l.kind, l.value)))
+            .finish()
     }
 }
 
@@ -779,8 +828,12 @@ impl SessionDescription {
 
     /// The serialized text (equal to the parsed text for a parsed document).
     pub fn serialize(&self) -> String {
-        let len =
-            self.session.serialized_len() + self.media.iter().map(Section::serialized_len).sum::<usize>();
+        let len = self.session.serialized_len()
+            + self
+                .media
+                .iter()
+                .map(Section::serialized_len)
+                .sum::<usize>();
         let mut out = String::with_capacity(len);
         self.session.write_to(&mut out);
         for m in &self.media {
@@ -791,7 +844,10 @@ impl SessionDescription {
 
     /// `o=`.
     pub fn origin(&self) -> Option<Origin<'_>> {
-        self.session.values('o').next().and_then(|v| Origin::parse(v).ok())
+        self.session
+            .values('o')
+            .next()
+            .and_then(|v| Origin::parse(v).ok())
     }
 
     /// `s=`.
@@ -801,7 +857,10 @@ impl SessionDescription {
 
     /// The first `a=group:BUNDLE` (RFC 8843 §7.1).
     pub fn bundle_group(&self) -> Option<Group<'_>> {
-        self.session.groups().into_iter().find(|g| g.semantics == "BUNDLE")
+        self.session
+            .groups()
+            .into_iter()
+            .find(|g| g.semantics == "BUNDLE")
     }
 
     /// The media section with `a=mid:<mid>`.
@@ -827,7 +886,10 @@ impl SessionDescription {
 
     /// `a=setup` of media section `i`, falling back to session level.
     pub fn setup_for(&self, i: usize) -> Option<Setup> {
-        self.media.get(i).and_then(Section::setup).or_else(|| self.session.setup())
+        self.media
+            .get(i)
+            .and_then(Section::setup)
+            .or_else(|| self.session.setup())
     }
 
     /// Direction of media section `i` (media, then session level, then sendrecv).

@@ -1,5 +1,12 @@
 //! Invalid and hostile input: every rejection names the line, the text and the reason.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use sansrtc_sdp::{Error, Limits, ParseErrorKind as K, SessionDescription};
 
 const HEAD: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n";
@@ -30,40 +37,93 @@ fn error_names_line_number_text_and_reason() {
     assert_eq!(e.line(), Some(6));
     let (line, t, kind) = kind_at(&text);
     assert_eq!((line, t.as_str()), (6, "a=rtpmap:111 opus"));
-    assert_eq!(kind, K::MissingField { field: "rtpmap clock rate" });
+    assert_eq!(
+        kind,
+        K::MissingField {
+            field: "rtpmap clock rate"
+        }
+    );
     let msg = e.to_string();
-    assert!(msg.starts_with("line 6: missing rtpmap clock rate"), "{msg}");
+    assert!(
+        msg.starts_with("line 6: missing rtpmap clock rate"),
+        "{msg}"
+    );
     assert!(msg.contains("a=rtpmap:111 opus"), "{msg}");
 }
 
 #[test]
 fn first_line_must_be_v0() {
     assert_eq!(kind_at("v=1\r\n").2, K::BadVersion);
-    assert_eq!(kind_at("o=- 1 2 IN IP4 1.2.3.4\r\nv=0\r\n").2, K::BadVersion);
+    assert_eq!(
+        kind_at("o=- 1 2 IN IP4 1.2.3.4\r\nv=0\r\n").2,
+        K::BadVersion
+    );
     assert_eq!(kind_at(&format!("{HEAD}v=0\r\n")).2, K::WrongLevel);
 }
 
 #[test]
 fn mandatory_lines() {
     assert!(matches!(err(""), Error::Document { .. }));
-    assert!(matches!(err("v=0\r\ns=-\r\nt=0 0\r\n"), Error::Document { reason } if reason.contains("o=")));
-    assert!(matches!(err("v=0\r\no=- 1 2 IN IP4 x\r\nt=0 0\r\n"), Error::Document { reason } if reason.contains("s=")));
-    assert!(matches!(err("v=0\r\no=- 1 2 IN IP4 x\r\ns=-\r\n"), Error::Document { reason } if reason.contains("t=")));
+    assert!(
+        matches!(err("v=0\r\ns=-\r\nt=0 0\r\n"), Error::Document { reason } if reason.contains("o="))
+    );
+    assert!(
+        matches!(err("v=0\r\no=- 1 2 IN IP4 x\r\nt=0 0\r\n"), Error::Document { reason } if reason.contains("s="))
+    );
+    assert!(
+        matches!(err("v=0\r\no=- 1 2 IN IP4 x\r\ns=-\r\n"), Error::Document { reason } if reason.contains("t="))
+    );
 }
 
 #[test]
 fn malformed_lines() {
-    assert_eq!(kind_at(&format!("{HEAD}\r\n")), (5, String::new(), K::EmptyLine));
-    assert_eq!(kind_at(&format!("{HEAD}A=foo\r\n")).2, K::NotTypeEqualsValue);
-    assert_eq!(kind_at(&format!("{HEAD}a foo\r\n")).2, K::NotTypeEqualsValue);
+    assert_eq!(
+        kind_at(&format!("{HEAD}\r\n")),
+        (5, String::new(), K::EmptyLine)
+    );
+    assert_eq!(
+        kind_at(&format!("{HEAD}A=foo\r\n")).2,
+        K::NotTypeEqualsValue
+    );
+    assert_eq!(
+        kind_at(&format!("{HEAD}a foo\r\n")).2,
+        K::NotTypeEqualsValue
+    );
     assert_eq!(kind_at(&format!("{HEAD}a\r\n")).2, K::NotTypeEqualsValue);
-    assert!(matches!(kind_at(&format!("{HEAD}a=x\ry\r\n")).2, K::InvalidField { .. }));
-    assert!(matches!(kind_at("v=0\r\no=- x 2 IN IP4 1.2.3.4\r\n").2, K::InvalidField { field: "origin session id", .. }));
-    assert!(matches!(kind_at("v=0\r\no=- 1 2 IN IP4\r\n").2, K::MissingField { .. }));
-    assert!(matches!(kind_at(&format!("{HEAD}m=audio 70000 RTP/AVP 0\r\n")).2, K::InvalidField { field: "media port", .. }));
-    assert!(matches!(kind_at(&format!("{HEAD}c=IN IP4\r\n")).2, K::InvalidField { .. }));
-    assert!(matches!(kind_at(&format!("{HEAD}b=AS\r\n")).2, K::InvalidField { .. }));
-    assert_eq!(kind_at(&format!("{HEAD}m=audio 9 RTP/AVP 0\r\ns=x\r\n")).2, K::WrongLevel);
+    assert!(matches!(
+        kind_at(&format!("{HEAD}a=x\ry\r\n")).2,
+        K::InvalidField { .. }
+    ));
+    assert!(matches!(
+        kind_at("v=0\r\no=- x 2 IN IP4 1.2.3.4\r\n").2,
+        K::InvalidField {
+            field: "origin session id",
+            ..
+        }
+    ));
+    assert!(matches!(
+        kind_at("v=0\r\no=- 1 2 IN IP4\r\n").2,
+        K::MissingField { .. }
+    ));
+    assert!(matches!(
+        kind_at(&format!("{HEAD}m=audio 70000 RTP/AVP 0\r\n")).2,
+        K::InvalidField {
+            field: "media port",
+            ..
+        }
+    ));
+    assert!(matches!(
+        kind_at(&format!("{HEAD}c=IN IP4\r\n")).2,
+        K::InvalidField { .. }
+    ));
+    assert!(matches!(
+        kind_at(&format!("{HEAD}b=AS\r\n")).2,
+        K::InvalidField { .. }
+    ));
+    assert_eq!(
+        kind_at(&format!("{HEAD}m=audio 9 RTP/AVP 0\r\ns=x\r\n")).2,
+        K::WrongLevel
+    );
     assert_eq!(kind_at(&format!("{HEAD}a=mid:0\r\n")).2, K::WrongLevel);
 }
 
@@ -98,18 +158,28 @@ fn payload_types_over_127_are_rejected() {
     let (n, _, k) = kind_at(&format!("{HEAD}m=video 9 UDP/TLS/RTP/SAVPF 96 128\r\n"));
     assert_eq!((n, k), (5, K::PayloadTypeOutOfRange { value: 128 }));
     let m = format!("{HEAD}m=video 9 UDP/TLS/RTP/SAVPF 96\r\n");
-    for line in ["a=rtpmap:200 VP8/90000", "a=fmtp:999 x=1", "a=fmtp:96 apt=300", "a=rtcp-fb:130 nack", "a=rid:q send pt=300"] {
+    for line in [
+        "a=rtpmap:200 VP8/90000",
+        "a=fmtp:999 x=1",
+        "a=fmtp:96 apt=300",
+        "a=rtcp-fb:130 nack",
+        "a=rid:q send pt=300",
+    ] {
         let (n, _, k) = kind_at(&format!("{m}{line}\r\n"));
         assert_eq!(n, 6, "{line}");
         assert!(matches!(k, K::PayloadTypeOutOfRange { .. }), "{line}: {k}");
     }
     // Non-RTP formats are not payload types.
-    SessionDescription::parse(&format!("{HEAD}m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n")).unwrap();
+    SessionDescription::parse(&format!(
+        "{HEAD}m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+    ))
+    .unwrap();
 }
 
 #[test]
 fn duplicate_mids_are_rejected() {
-    let text = format!("{HEAD}m=audio 9 RTP/AVP 0\r\na=mid:a\r\nm=video 9 RTP/AVP 96\r\na=mid:a\r\n");
+    let text =
+        format!("{HEAD}m=audio 9 RTP/AVP 0\r\na=mid:a\r\nm=video 9 RTP/AVP 96\r\na=mid:a\r\n");
     let (n, t, k) = kind_at(&text);
     assert_eq!((n, t.as_str()), (8, "a=mid:a"));
     assert_eq!(k, K::DuplicateMid { mid: "a".into() });
@@ -126,14 +196,22 @@ fn duplicate_rids_are_rejected() {
 fn extmap_id_collisions_are_rejected() {
     // Same section.
     let text = format!("{HEAD}m=audio 9 RTP/AVP 0\r\na=extmap:1 urn:a\r\na=extmap:1 urn:b\r\n");
-    assert_eq!(kind_at(&text), (7, "a=extmap:1 urn:b".into(), K::ExtmapIdCollision { id: 1 }));
-    // Across one BUNDLE group: line numbers still point at the offending line.
-    let text = format!(
-        "v=0\r\no=- 1 2 IN IP4 x\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n\
-         m=audio 9 RTP/AVP 0\r\na=mid:0\r\na=extmap:1 urn:a\r\n\
-         m=video 9 RTP/AVP 96\r\na=mid:1\r\na=extmap:2 urn:c\r\na=extmap:1 urn:b\r\n"
+    assert_eq!(
+        kind_at(&text),
+        (7, "a=extmap:1 urn:b".into(), K::ExtmapIdCollision { id: 1 })
     );
-    assert_eq!(kind_at(&text), (12, "a=extmap:1 urn:b".into(), K::ExtmapIdCollision { id: 1 }));
+    // Across one BUNDLE group: line numbers still point at the offending line.
+    let text = "v=0\r\no=- 1 2 IN IP4 x\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n\
+         m=audio 9 RTP/AVP 0\r\na=mid:0\r\na=extmap:1 urn:a\r\n\
+         m=video 9 RTP/AVP 96\r\na=mid:1\r\na=extmap:2 urn:c\r\na=extmap:1 urn:b\r\n";
+    assert_eq!(
+        kind_at(text),
+        (
+            12,
+            "a=extmap:1 urn:b".into(),
+            K::ExtmapIdCollision { id: 1 }
+        )
+    );
     // Not bundled: each section has its own id space.
     let ok = text.replace("a=group:BUNDLE 0 1", "a=group:LS 0 1");
     SessionDescription::parse(&ok).unwrap();
@@ -147,7 +225,11 @@ fn invalid_utf8_names_its_line() {
     bytes.extend_from_slice(b"a=tool:ok\r\na=x:\xff\xfe\r\n");
     let e = SessionDescription::parse_bytes(&bytes, &Limits::default()).unwrap_err();
     match e {
-        Error::Parse { line, kind: K::NotUtf8, text } => {
+        Error::Parse {
+            line,
+            kind: K::NotUtf8,
+            text,
+        } => {
             assert_eq!(line, 6);
             assert!(text.starts_with("a=x:"));
         }
@@ -158,10 +240,19 @@ fn invalid_utf8_names_its_line() {
 
 #[test]
 fn limits() {
-    let limits = Limits { max_line_len: 64, max_media_sections: 2, max_lines_per_section: 8, max_total_len: 4096 };
+    let limits = Limits {
+        max_line_len: 64,
+        max_media_sections: 2,
+        max_lines_per_section: 8,
+        max_total_len: 4096,
+    };
     let long = format!("{HEAD}a=x:{}\r\n", "y".repeat(100));
     match SessionDescription::parse_with(&long, &limits).unwrap_err() {
-        Error::Parse { line: 5, kind: K::LineTooLong { len: 104, max: 64 }, text } => {
+        Error::Parse {
+            line: 5,
+            kind: K::LineTooLong { len: 104, max: 64 },
+            text,
+        } => {
             assert!(text.len() <= sansrtc_sdp::MAX_EXCERPT + 3);
         }
         e => panic!("{e}"),
@@ -169,17 +260,28 @@ fn limits() {
     let many_m = format!("{HEAD}{}", "m=audio 9 RTP/AVP 0\r\n".repeat(3));
     assert!(matches!(
         SessionDescription::parse_with(&many_m, &limits).unwrap_err(),
-        Error::Parse { line: 7, kind: K::TooManyMediaSections { max: 2 }, .. }
+        Error::Parse {
+            line: 7,
+            kind: K::TooManyMediaSections { max: 2 },
+            ..
+        }
     ));
     let many_a = format!("{HEAD}{}", "a=x\r\n".repeat(5));
     assert!(matches!(
         SessionDescription::parse_with(&many_a, &limits).unwrap_err(),
-        Error::Parse { line: 9, kind: K::TooManyLines { max: 8 }, .. }
+        Error::Parse {
+            line: 9,
+            kind: K::TooManyLines { max: 8 },
+            ..
+        }
     ));
     let huge = format!("{HEAD}{}", "a=x\r\n".repeat(1000));
     assert!(matches!(
         SessionDescription::parse_with(&huge, &limits).unwrap_err(),
-        Error::InvalidValue { reason: K::DocumentTooLong { max: 4096 }, .. }
+        Error::InvalidValue {
+            reason: K::DocumentTooLong { max: 4096 },
+            ..
+        }
     ));
     // A 1 MB single line under default limits: rejected quickly with a short excerpt.
     let e = SessionDescription::parse(&format!("{HEAD}a={}", "z".repeat(1 << 20))).unwrap_err();
@@ -188,10 +290,15 @@ fn limits() {
 
 #[test]
 fn unknown_lines_and_attributes_are_kept() {
-    let text = format!("{HEAD}x=unknown type\r\na=weird-thing:  spaced  value \r\ni=info\r\nm=audio 9 RTP/AVP 0\r\na=foo\r\nk=prompt\r\n");
+    let text = format!(
+        "{HEAD}x=unknown type\r\na=weird-thing:  spaced  value \r\ni=info\r\nm=audio 9 RTP/AVP 0\r\na=foo\r\nk=prompt\r\n"
+    );
     let sdp = SessionDescription::parse(&text).unwrap();
     assert_eq!(sdp.serialize(), text);
-    assert_eq!(sdp.session.attribute("weird-thing"), Some("  spaced  value "));
+    assert_eq!(
+        sdp.session.attribute("weird-thing"),
+        Some("  spaced  value ")
+    );
     assert!(sdp.media[0].has_attribute("foo"));
 }
 

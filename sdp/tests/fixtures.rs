@@ -2,6 +2,13 @@
 //! parses, round-trips byte-identical (CRLF as captured, and converted to bare LF), and exposes
 //! the right typed values.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use sansrtc_sdp::{Direction, HashFunction, RidDirection, SessionDescription, Setup};
 
 fn load(name: &str) -> (String, SessionDescription) {
@@ -32,7 +39,10 @@ fn every_fixture_parses_and_round_trips_byte_identical() {
         assert_eq!(sdp_lf.media.len(), sdp.media.len());
         // And without the final newline.
         let trimmed = text.trim_end_matches("\r\n");
-        assert_eq!(SessionDescription::parse(trimmed).unwrap().serialize(), trimmed);
+        assert_eq!(
+            SessionDescription::parse(trimmed).unwrap().serialize(),
+            trimmed
+        );
         // Re-parse of the output is the same model.
         assert_eq!(SessionDescription::parse(&sdp.serialize()).unwrap(), sdp);
         n += 1;
@@ -46,7 +56,10 @@ fn chrome_datachannel_offer() {
     assert_eq!(sdp.media.len(), 1);
     let m = &sdp.media[0];
     let ml = m.media_line().unwrap();
-    assert_eq!((ml.media, ml.proto, ml.formats), ("application", "UDP/DTLS/SCTP", "webrtc-datachannel"));
+    assert_eq!(
+        (ml.media, ml.proto, ml.formats),
+        ("application", "UDP/DTLS/SCTP", "webrtc-datachannel")
+    );
     assert_eq!(m.ice_ufrag(), Some("KK4U"));
     assert_eq!(m.ice_options(), vec!["trickle"]);
     let fp = m.fingerprints();
@@ -71,13 +84,19 @@ fn chrome_av_data_offer_codecs_and_extmaps() {
     assert!(sdp.session.extmap_allow_mixed());
     let ms = sdp.session.msid_semantic().unwrap();
     assert_eq!(ms.semantics, "WMS");
-    assert_eq!(sdp.ice_credentials(1), Some(("JNuK", "CKualxxrQGEnaBVPHbsXBXQW")));
+    assert_eq!(
+        sdp.ice_credentials(1),
+        Some(("JNuK", "CKualxxrQGEnaBVPHbsXBXQW"))
+    );
 
     let audio = &sdp.media[0];
     assert_eq!(audio.direction(), Some(Direction::SendRecv));
     assert!(audio.rtcp_mux() && audio.rtcp_rsize());
     let codecs = audio.codecs();
-    assert_eq!(codecs.iter().map(|c| c.payload_type).collect::<Vec<_>>(), [111, 63, 9, 0, 8, 13, 110, 126]);
+    assert_eq!(
+        codecs.iter().map(|c| c.payload_type).collect::<Vec<_>>(),
+        [111, 63, 9, 0, 8, 13, 110, 126]
+    );
     let opus = &codecs[0];
     assert_eq!(opus.name(), "opus");
     let r = opus.rtpmap.unwrap();
@@ -85,8 +104,14 @@ fn chrome_av_data_offer_codecs_and_extmaps() {
     let f = opus.fmtp.unwrap();
     assert_eq!(f.minptime(), Some(10));
     assert_eq!(f.useinbandfec(), Some(true));
-    assert_eq!(opus.rtcp_fb.iter().map(|f| f.kind).collect::<Vec<_>>(), ["transport-cc"]);
-    assert_eq!(codecs[1].fmtp.unwrap().red_payload_types(), Some(vec![111, 111]));
+    assert_eq!(
+        opus.rtcp_fb.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        ["transport-cc"]
+    );
+    assert_eq!(
+        codecs[1].fmtp.unwrap().red_payload_types(),
+        Some(vec![111, 111])
+    );
     let ext: Vec<_> = audio.extmaps().iter().map(|e| (e.id, e.uri)).collect();
     assert_eq!(ext[0], (1, "urn:ietf:params:rtp-hdrext:ssrc-audio-level"));
     assert_eq!(ext[3], (4, "urn:ietf:params:rtp-hdrext:sdes:mid"));
@@ -107,14 +132,30 @@ fn chrome_av_data_offer_codecs_and_extmaps() {
     assert_eq!(by_pt(100).fmtp.unwrap().vp9_profile_id(), Some(2));
     assert_eq!(by_pt(119).name(), "red");
     assert_eq!(by_pt(121).name(), "ulpfec");
-    assert!(by_pt(96).rtcp_fb.iter().any(|f| f.kind == "nack" && f.param == Some("pli")));
+    assert!(
+        by_pt(96)
+            .rtcp_fb
+            .iter()
+            .any(|f| f.kind == "nack" && f.param == Some("pli"))
+    );
     let ext = video.extmaps();
-    assert_eq!(ext.iter().find(|e| e.uri.ends_with("rtp-stream-id") && !e.uri.contains("repaired")).unwrap().id, 10);
+    assert_eq!(
+        ext.iter()
+            .find(|e| e.uri.ends_with("rtp-stream-id") && !e.uri.contains("repaired"))
+            .unwrap()
+            .id,
+        10
+    );
     assert_eq!(ext[0].id, 14);
     let groups = video.ssrc_groups();
     assert_eq!(groups[0].semantics, "FID");
     assert_eq!(groups[0].ssrcs, vec![3_360_498_131, 2_796_227_082]);
-    assert!(video.ssrcs().iter().any(|s| s.ssrc == 3_360_498_131 && s.attribute == "cname"));
+    assert!(
+        video
+            .ssrcs()
+            .iter()
+            .any(|s| s.ssrc == 3_360_498_131 && s.attribute == "cname")
+    );
     assert_eq!(sdp.media[2].sctp_port(), Some(5000));
 }
 
@@ -123,10 +164,16 @@ fn chrome_simulcast_offer_rids() {
     let (_, sdp) = load("chrome_simulcast_offer.sdp");
     let video = &sdp.media[1];
     let rids = video.rids();
-    assert_eq!(rids.iter().map(|r| r.id).collect::<Vec<_>>(), ["q", "h", "f"]);
+    assert_eq!(
+        rids.iter().map(|r| r.id).collect::<Vec<_>>(),
+        ["q", "h", "f"]
+    );
     assert!(rids.iter().all(|r| r.direction == RidDirection::Send));
     let sc = video.simulcast().unwrap();
-    assert_eq!(sansrtc_sdp::Simulcast::rids(&sc.send).collect::<Vec<_>>(), ["q", "h", "f"]);
+    assert_eq!(
+        sansrtc_sdp::Simulcast::rids(&sc.send).collect::<Vec<_>>(),
+        ["q", "h", "f"]
+    );
     assert!(sc.recv.is_empty());
     assert_eq!(sc.to_string(), video.attribute("simulcast").unwrap());
 }
@@ -138,16 +185,26 @@ fn aiortc_offer_has_three_fingerprints() {
     let fp = sdp.fingerprints_for(0);
     assert_eq!(
         fp.iter().map(|f| f.hash).collect::<Vec<_>>(),
-        [HashFunction::Sha256, HashFunction::Sha384, HashFunction::Sha512]
+        [
+            HashFunction::Sha256,
+            HashFunction::Sha384,
+            HashFunction::Sha512
+        ]
     );
     assert_eq!(fp[2].digest.len(), 64);
     assert_eq!(sdp.ice_credentials(0).unwrap().0, "ngdR");
     let video = &sdp.media[1];
     let codecs = video.codecs();
-    assert_eq!(codecs.iter().map(|c| c.payload_type).collect::<Vec<_>>(), [97, 98, 99, 100, 101, 102]);
+    assert_eq!(
+        codecs.iter().map(|c| c.payload_type).collect::<Vec<_>>(),
+        [97, 98, 99, 100, 101, 102]
+    );
     assert_eq!(codecs[2].fmtp.unwrap().profile_level_id(), Some(0x42001f));
     assert_eq!(codecs[5].fmtp.unwrap().apt(), Some(101));
-    assert_eq!(video.extmaps()[0].uri, "urn:ietf:params:rtp-hdrext:sdes:mid");
+    assert_eq!(
+        video.extmaps()[0].uri,
+        "urn:ietf:params:rtp-hdrext:sdes:mid"
+    );
 }
 
 #[test]
@@ -160,7 +217,11 @@ fn chrome_answer_to_our_offer() {
         assert_eq!(answer.setup_for(i), Some(Setup::Active));
     }
     // Chromium kept our payload types (RFC 8829 §5.3.1) and our extmap ids.
-    let pts: Vec<_> = answer.media[1].codecs().iter().map(|c| c.payload_type).collect();
+    let pts: Vec<_> = answer.media[1]
+        .codecs()
+        .iter()
+        .map(|c| c.payload_type)
+        .collect();
     assert_eq!(pts, [96, 97, 102, 103]);
     let ids: Vec<_> = answer.media[1].extmaps().iter().map(|e| e.id).collect();
     assert_eq!(ids, [3, 4, 10, 11]);
@@ -170,5 +231,12 @@ fn chrome_answer_to_our_offer() {
 fn aiortc_answer_to_chrome_simulcast() {
     let (_, sdp) = load("aiortc_answer_to_chrome_simulcast.sdp");
     assert_eq!(sdp.setup_for(1), Some(Setup::Active));
-    assert_eq!(sdp.media[1].codecs().iter().map(|c| c.payload_type).collect::<Vec<_>>(), [96, 97]);
+    assert_eq!(
+        sdp.media[1]
+            .codecs()
+            .iter()
+            .map(|c| c.payload_type)
+            .collect::<Vec<_>>(),
+        [96, 97]
+    );
 }

@@ -1,6 +1,13 @@
 //! Offer/answer (RFC 8829 JSEP): our offers, our answers to Chromium/aiortc offers and to
 //! our own, checked field by field and against the answers Chromium gave to the same offer.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use sansrtc_sdp::jsep::{
     AnswerSpec, CodecSpec, MediaCapabilities, MediaKind, MediaSpec, OfferSpec, TransportSpec,
     create_answer, create_offer, negotiate_codecs,
@@ -24,13 +31,19 @@ fn transport() -> TransportSpec {
         ice_pwd: "sansrtcsansrtcsansrtc01".into(),
         ice_options: vec!["trickle".into()],
         ice_lite: false,
-        fingerprints: vec![Fingerprint { hash: HashFunction::Sha256, digest: (0..32).collect() }],
+        fingerprints: vec![Fingerprint {
+            hash: HashFunction::Sha256,
+            digest: (0..32).collect(),
+        }],
     }
 }
 
 fn audio_caps() -> MediaCapabilities {
     MediaCapabilities {
-        codecs: vec![CodecSpec::opus(111), CodecSpec::new(63, "red", 48000, Some(2))],
+        codecs: vec![
+            CodecSpec::opus(111),
+            CodecSpec::new(63, "red", 48000, Some(2)),
+        ],
         extensions: vec![LEVEL.into(), TWCC.into(), MID.into()],
         direction: Direction::SendRecv,
         msid: Some(("s".into(), "a".into())),
@@ -70,10 +83,20 @@ fn answer_spec() -> AnswerSpec {
 }
 
 fn offer_spec() -> OfferSpec {
-    let mut audio = MediaSpec::media(MediaKind::Audio, "0", Direction::SendRecv, audio_caps().codecs);
+    let mut audio = MediaSpec::media(
+        MediaKind::Audio,
+        "0",
+        Direction::SendRecv,
+        audio_caps().codecs,
+    );
     audio.extensions = audio_caps().extensions;
     audio.msid = Some(("s".into(), "a".into()));
-    let mut video = MediaSpec::media(MediaKind::Video, "1", Direction::SendRecv, video_caps().codecs);
+    let mut video = MediaSpec::media(
+        MediaKind::Video,
+        "1",
+        Direction::SendRecv,
+        video_caps().codecs,
+    );
     video.extensions = video_caps().extensions;
     OfferSpec {
         session_id: 4_611_731_400_430_051_336,
@@ -96,7 +119,10 @@ fn offer_has_jsep_shape() {
     assert_eq!(offer.media.len(), 3);
     let v = &offer.media[1];
     let ml = v.media_line().unwrap();
-    assert_eq!((ml.media, ml.port, ml.proto, ml.formats), ("video", 9, "UDP/TLS/RTP/SAVPF", "96 97 102 103"));
+    assert_eq!(
+        (ml.media, ml.port, ml.proto, ml.formats),
+        ("video", 9, "UDP/TLS/RTP/SAVPF", "96 97 102 103")
+    );
     assert_eq!(v.setup(), Some(Setup::Actpass));
     assert_eq!(v.ice_ufrag(), Some("sRtC"));
     assert_eq!(v.fingerprints()[0].digest.len(), 32);
@@ -107,7 +133,13 @@ fn offer_has_jsep_shape() {
     assert_eq!(codecs[2].fmtp.unwrap().profile_level_id(), Some(0x42e01f));
     assert!(v.rtcp_mux() && v.rtcp_rsize());
     // Ids are shared with the audio section (one BUNDLE id space): level 1, TWCC 2, mid 3.
-    assert_eq!(v.extmaps().iter().map(|e| (e.id, e.uri)).collect::<Vec<_>>(), [(2, TWCC), (3, MID), (4, RID), (5, RRID)]);
+    assert_eq!(
+        v.extmaps()
+            .iter()
+            .map(|e| (e.id, e.uri))
+            .collect::<Vec<_>>(),
+        [(2, TWCC), (3, MID), (4, RID), (5, RRID)]
+    );
     let dc = &offer.media[2];
     assert_eq!(dc.media_line().unwrap().formats, "webrtc-datachannel");
     assert_eq!(dc.sctp_port(), Some(5000));
@@ -138,10 +170,16 @@ fn answer_to_chrome_offer_maps_payload_types_and_rtx() {
     let a = &answer.media[0];
     assert_eq!(a.media_line().unwrap().formats, "111 63");
     assert_eq!(a.codecs()[0].fmtp.unwrap().useinbandfec(), Some(true));
-    assert_eq!(a.codecs()[1].fmtp.unwrap().red_payload_types(), Some(vec![111, 111]));
+    assert_eq!(
+        a.codecs()[1].fmtp.unwrap().red_payload_types(),
+        Some(vec![111, 111])
+    );
     assert_eq!(a.direction(), Some(Direction::SendRecv));
     assert_eq!(a.msids()[0].stream, "s");
-    assert_eq!(a.extmaps().iter().map(|e| e.id).collect::<Vec<_>>(), [1, 3, 4]);
+    assert_eq!(
+        a.extmaps().iter().map(|e| e.id).collect::<Vec<_>>(),
+        [1, 3, 4]
+    );
     // Video: Chrome offers VP8 at 96 (rtx 97) and H.264 42e01f pm=1 at 109 (rtx 114); our
     // local payload type for H.264 is 102, the answer must use Chrome's 109 and RTX 114 apt=109.
     let v = &answer.media[1];
@@ -150,16 +188,29 @@ fn answer_to_chrome_offer_maps_payload_types_and_rtx() {
     assert_eq!(c[1].fmtp.unwrap().apt(), Some(96));
     assert_eq!(c[3].fmtp.unwrap().apt(), Some(109));
     assert_eq!(c[2].fmtp.unwrap().packetization_mode(), Some(1));
-    assert!(c[0].rtcp_fb.iter().any(|f| f.kind == "nack" && f.param == Some("pli")));
+    assert!(
+        c[0].rtcp_fb
+            .iter()
+            .any(|f| f.kind == "nack" && f.param == Some("pli"))
+    );
     // Chrome offers sendrecv; we only receive video.
     assert_eq!(v.direction(), Some(Direction::RecvOnly));
     assert!(v.msids().is_empty());
     // Extmaps intersected by URI, offered ids kept (Chrome's mid is 4, TWCC 3, rid 10).
-    assert_eq!(v.extmaps().iter().map(|e| (e.id, e.uri)).collect::<Vec<_>>(), [(3, TWCC), (4, MID), (10, RID), (11, RRID)]);
+    assert_eq!(
+        v.extmaps()
+            .iter()
+            .map(|e| (e.id, e.uri))
+            .collect::<Vec<_>>(),
+        [(3, TWCC), (4, MID), (10, RID), (11, RRID)]
+    );
     // DTLS: Chrome offered actpass, we answer active.
     for i in 0..3 {
         assert_eq!(answer.setup_for(i), Some(Setup::Active));
-        assert_eq!(answer.ice_credentials(i), Some(("sRtC", "sansrtcsansrtcsansrtc01")));
+        assert_eq!(
+            answer.ice_credentials(i),
+            Some(("sRtC", "sansrtcsansrtcsansrtc01"))
+        );
     }
     assert_eq!(answer.media[2].sctp_port(), Some(5000));
 }
@@ -172,12 +223,24 @@ fn our_answer_agrees_with_chromium_on_our_offer() {
     for i in 0..3 {
         let (c, o) = (&chrome.media[i], &ours.media[i]);
         assert_eq!(o.mid(), c.mid());
-        assert_eq!(o.media_line().unwrap().formats, c.media_line().unwrap().formats, "m-section {i}");
-        let ids = |s: &sansrtc_sdp::Section| s.extmaps().iter().map(|e| (e.id, e.uri.to_owned())).collect::<Vec<_>>();
+        assert_eq!(
+            o.media_line().unwrap().formats,
+            c.media_line().unwrap().formats,
+            "m-section {i}"
+        );
+        let ids = |s: &sansrtc_sdp::Section| {
+            s.extmaps()
+                .iter()
+                .map(|e| (e.id, e.uri.to_owned()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids(o), ids(c), "extmaps of m-section {i}");
         assert_eq!(ours.setup_for(i), chrome.setup_for(i));
     }
-    assert_eq!(ours.bundle_group().unwrap().mids, chrome.bundle_group().unwrap().mids);
+    assert_eq!(
+        ours.bundle_group().unwrap().mids,
+        chrome.bundle_group().unwrap().mids
+    );
 }
 
 #[test]
@@ -187,7 +250,10 @@ fn answer_to_aiortc_offer() {
     // aiortc: opus 96, VP8 97 rtx 98, H.264 42001f 99/100, H.264 42e01f 101/102. Our H.264 is
     // constrained baseline 42e0xx pm=1: Baseline 42001f is another profile (RFC 6184 §8.2.2).
     assert_eq!(answer.media[0].media_line().unwrap().formats, "96");
-    assert_eq!(answer.media[1].media_line().unwrap().formats, "97 98 101 102");
+    assert_eq!(
+        answer.media[1].media_line().unwrap().formats,
+        "97 98 101 102"
+    );
     assert_eq!(answer.media[2].media_line().unwrap().proto, "UDP/DTLS/SCTP");
 }
 
@@ -197,13 +263,20 @@ fn simulcast_offer_is_answered_with_recv_rids() {
     let answer = create_answer(&offer, &answer_spec()).unwrap();
     let v = &answer.media[1];
     let rids = v.rids();
-    assert_eq!(rids.iter().map(|r| r.id).collect::<Vec<_>>(), ["q", "h", "f"]);
+    assert_eq!(
+        rids.iter().map(|r| r.id).collect::<Vec<_>>(),
+        ["q", "h", "f"]
+    );
     assert!(rids.iter().all(|r| r.direction == RidDirection::Recv));
     assert_eq!(v.attribute("simulcast"), Some("recv q;h;f"));
     // Without receive_simulcast, no rids.
     let mut spec = answer_spec();
     spec.video.as_mut().unwrap().receive_simulcast = false;
-    assert!(create_answer(&offer, &spec).unwrap().media[1].rids().is_empty());
+    assert!(
+        create_answer(&offer, &spec).unwrap().media[1]
+            .rids()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -214,7 +287,10 @@ fn rejected_sections_get_port_zero_and_leave_the_bundle() {
     spec.data_channel = false;
     let answer = create_answer(&offer, &spec).unwrap();
     let v = answer.media[1].media_line().unwrap();
-    assert_eq!((v.media, v.port, v.proto), ("video", 0, "UDP/TLS/RTP/SAVPF"));
+    assert_eq!(
+        (v.media, v.port, v.proto),
+        ("video", 0, "UDP/TLS/RTP/SAVPF")
+    );
     assert_eq!(answer.media[1].mid(), Some("1"));
     assert_eq!(answer.media[2].media_line().unwrap().port, 0);
     assert_eq!(answer.bundle_group().unwrap().mids, vec!["0"]);
@@ -256,7 +332,11 @@ fn direction_negotiation_table() {
         (RecvOnly, RecvOnly, Inactive),
         (Inactive, SendRecv, Inactive),
     ] {
-        assert_eq!(Direction::answer(offered, local), want, "{offered:?} x {local:?}");
+        assert_eq!(
+            Direction::answer(offered, local),
+            want,
+            "{offered:?} x {local:?}"
+        );
     }
     assert_eq!(Setup::Actpass.answer(), Setup::Active);
     assert_eq!(Setup::Active.answer(), Setup::Passive);
@@ -270,7 +350,10 @@ fn rtx_is_dropped_when_its_codec_is() {
     // Only VP9 profile 2 locally: keep 100 and its RTX 101, nothing else.
     let local = vec![CodecSpec::video(50, "VP9", Some("profile-id=2"), Some(51))];
     let n = negotiate_codecs(&codecs, &local);
-    assert_eq!(n.iter().map(|c| c.payload_type).collect::<Vec<_>>(), [100, 101]);
+    assert_eq!(
+        n.iter().map(|c| c.payload_type).collect::<Vec<_>>(),
+        [100, 101]
+    );
     assert_eq!(n[1].fmtp.as_deref(), Some("apt=100"));
     // Without RTX wanted, the RTX codec goes.
     let local = vec![CodecSpec::video(50, "VP9", Some("profile-id=2"), None)];
@@ -278,13 +361,26 @@ fn rtx_is_dropped_when_its_codec_is() {
     // AV1 profile 0 matches Chrome's 45, with RTX 46.
     let local = vec![CodecSpec::video(35, "av1", Some("profile=0"), Some(36))];
     let n = negotiate_codecs(&codecs, &local);
-    assert_eq!(n.iter().map(|c| c.payload_type).collect::<Vec<_>>(), [45, 46]);
+    assert_eq!(
+        n.iter().map(|c| c.payload_type).collect::<Vec<_>>(),
+        [45, 46]
+    );
     // H.264 packetization-mode and profile must match: constrained baseline pm=0 is only
     // Chrome's 115 (107 is Baseline 42001f pm=0, 109 is 42e01f pm=1).
-    let local = vec![CodecSpec::video(1, "H264", Some("profile-level-id=42e01f;packetization-mode=0"), None)];
+    let local = vec![CodecSpec::video(
+        1,
+        "H264",
+        Some("profile-level-id=42e01f;packetization-mode=0"),
+        None,
+    )];
     let n = negotiate_codecs(&codecs, &local);
     assert_eq!(n.iter().map(|c| c.payload_type).collect::<Vec<_>>(), [115]);
     // The level may differ (RFC 6184 §8.2.2): 42e034 matches 42e01f.
-    let local = vec![CodecSpec::video(1, "H264", Some("profile-level-id=42e034;packetization-mode=0"), None)];
+    let local = vec![CodecSpec::video(
+        1,
+        "H264",
+        Some("profile-level-id=42e034;packetization-mode=0"),
+        None,
+    )];
     assert_eq!(negotiate_codecs(&codecs, &local).len(), 1);
 }

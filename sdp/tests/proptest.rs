@@ -1,6 +1,13 @@
 //! Property tests: parse(serialize(model)) == model for generated documents, typed
 //! attributes survive Display -> parse, and the parser never panics on arbitrary input.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use proptest::prelude::*;
 use sansrtc_sdp::{
     Attribute, Direction, Extmap, Fingerprint, Fmtp, HashFunction, LineEnding, MediaLine, Rid,
@@ -44,41 +51,131 @@ fn rid_id() -> impl Strategy<Value = String> {
 fn typed_attr(ext_id: u16, rid: String) -> impl Strategy<Value = String> {
     let tok = token;
     prop_oneof![
-        (0u8..=127, "[a-zA-Z0-9_.+-]{1,12}", 1u32..200_000, proptest::option::of(1u16..9)).prop_map(|(pt, e, c, ch)| {
-            Attribute::Rtpmap(Rtpmap { payload_type: pt, encoding: &e, clock_rate: c, channels: ch }).to_string()
-        }),
-        (0u8..=127, "[a-z-]{1,10}=[0-9a-f]{1,6}(;[a-z-]{1,10}=[0-9]{1,3}){0,3}").prop_map(|(pt, p)| {
-            Attribute::Fmtp(Fmtp { payload_type: pt, params: &p }).to_string()
-        }),
-        (proptest::option::of(0u8..=127), "[a-z-]{1,10}", proptest::option::of("[a-z]{1,5}")).prop_map(
-            |(pt, k, p)| Attribute::RtcpFb(RtcpFb { payload_type: pt, kind: &k, param: p.as_deref() }).to_string()
-        ),
-        (proptest::option::of(direction()), "[a-z]{1,8}:[a-z0-9:/.-]{1,30}", proptest::option::of(tok()))
+        (
+            0u8..=127,
+            "[a-zA-Z0-9_.+-]{1,12}",
+            1u32..200_000,
+            proptest::option::of(1u16..9)
+        )
+            .prop_map(|(pt, e, c, ch)| {
+                Attribute::Rtpmap(Rtpmap {
+                    payload_type: pt,
+                    encoding: &e,
+                    clock_rate: c,
+                    channels: ch,
+                })
+                .to_string()
+            }),
+        (
+            0u8..=127,
+            "[a-z-]{1,10}=[0-9a-f]{1,6}(;[a-z-]{1,10}=[0-9]{1,3}){0,3}"
+        )
+            .prop_map(|(pt, p)| {
+                Attribute::Fmtp(Fmtp {
+                    payload_type: pt,
+                    params: &p,
+                })
+                .to_string()
+            }),
+        (
+            proptest::option::of(0u8..=127),
+            "[a-z-]{1,10}",
+            proptest::option::of("[a-z]{1,5}")
+        )
+            .prop_map(|(pt, k, p)| Attribute::RtcpFb(RtcpFb {
+                payload_type: pt,
+                kind: &k,
+                param: p.as_deref()
+            })
+            .to_string()),
+        (
+            proptest::option::of(direction()),
+            "[a-z]{1,8}:[a-z0-9:/.-]{1,30}",
+            proptest::option::of(tok())
+        )
             .prop_map(move |(d, u, a)| {
-                Attribute::Extmap(Extmap { id: ext_id, direction: d, uri: &u, attributes: a.as_deref() }).to_string()
+                Attribute::Extmap(Extmap {
+                    id: ext_id,
+                    direction: d,
+                    uri: &u,
+                    attributes: a.as_deref(),
+                })
+                .to_string()
             }),
         (hash(), any::<u64>()).prop_map(|(h, seed)| {
-            let digest = (0..h.len()).map(|i| (seed >> (i % 8 * 8)) as u8 ^ i as u8).collect();
+            let digest = (0..h.digest_len())
+                .map(|i| (seed >> (i % 8 * 8)) as u8 ^ i as u8)
+                .collect();
             Attribute::Fingerprint(Fingerprint { hash: h, digest }).to_string()
         }),
-        prop_oneof![Just(Setup::Actpass), Just(Setup::Active), Just(Setup::Passive), Just(Setup::Holdconn)]
-            .prop_map(|s| Attribute::Setup(s).to_string()),
+        prop_oneof![
+            Just(Setup::Actpass),
+            Just(Setup::Active),
+            Just(Setup::Passive),
+            Just(Setup::Holdconn)
+        ]
+        .prop_map(|s| Attribute::Setup(s).to_string()),
         direction().prop_map(|d| Attribute::Direction(d).to_string()),
-        (any::<u32>(), "[a-z]{1,8}", proptest::option::of("[a-zA-Z0-9 -]{0,12}")).prop_map(|(s, a, v)| {
-            Attribute::Ssrc(Ssrc { ssrc: s, attribute: &a, value: v.as_deref() }).to_string()
-        }),
-        ("(FID|SIM|FEC-FR)", proptest::collection::vec(any::<u32>(), 0..4))
-            .prop_map(|(s, v)| Attribute::SsrcGroup(SsrcGroup { semantics: &s, ssrcs: v }).to_string()),
-        (prop_oneof![Just(RidDirection::Send), Just(RidDirection::Recv)], proptest::option::of("pt=(1|96|127)(,9[0-9]){0,2}(;max-width=[0-9]{1,4})?"))
-            .prop_map(move |(d, r)| Attribute::Rid(Rid { id: &rid, direction: d, restrictions: r.as_deref() }).to_string()),
-        (proptest::collection::vec(proptest::collection::vec((rid_id(), any::<bool>()), 1..3), 1..4), any::<bool>())
+        (
+            any::<u32>(),
+            "[a-z]{1,8}",
+            proptest::option::of("[a-zA-Z0-9 -]{0,12}")
+        )
+            .prop_map(|(s, a, v)| {
+                Attribute::Ssrc(Ssrc {
+                    ssrc: s,
+                    attribute: &a,
+                    value: v.as_deref(),
+                })
+                .to_string()
+            }),
+        (
+            "(FID|SIM|FEC-FR)",
+            proptest::collection::vec(any::<u32>(), 0..4)
+        )
+            .prop_map(|(s, v)| Attribute::SsrcGroup(SsrcGroup {
+                semantics: &s,
+                ssrcs: v
+            })
+            .to_string()),
+        (
+            prop_oneof![Just(RidDirection::Send), Just(RidDirection::Recv)],
+            proptest::option::of("pt=(1|96|127)(,9[0-9]){0,2}(;max-width=[0-9]{1,4})?")
+        )
+            .prop_map(move |(d, r)| Attribute::Rid(Rid {
+                id: &rid,
+                direction: d,
+                restrictions: r.as_deref()
+            })
+            .to_string()),
+        (
+            proptest::collection::vec(
+                proptest::collection::vec((rid_id(), any::<bool>()), 1..3),
+                1..4
+            ),
+            any::<bool>()
+        )
             .prop_map(|(l, recv)| {
-                let list: Vec<Vec<SimulcastRid<'_>>> =
-                    l.iter().map(|s| s.iter().map(|(r, p)| SimulcastRid { rid: r, paused: *p }).collect()).collect();
+                let list: Vec<Vec<SimulcastRid<'_>>> = l
+                    .iter()
+                    .map(|s| {
+                        s.iter()
+                            .map(|(r, p)| SimulcastRid { rid: r, paused: *p })
+                            .collect()
+                    })
+                    .collect();
                 let sc = if recv {
-                    Simulcast { send: vec![], recv: list, recv_first: true }
+                    Simulcast {
+                        send: vec![],
+                        recv: list,
+                        recv_first: true,
+                    }
                 } else {
-                    Simulcast { send: list, recv: vec![], recv_first: false }
+                    Simulcast {
+                        send: list,
+                        recv: vec![],
+                        recv_first: false,
+                    }
                 };
                 Attribute::Simulcast(sc).to_string()
             }),
@@ -95,7 +192,10 @@ fn typed_attr(ext_id: u16, rid: String) -> impl Strategy<Value = String> {
 }
 
 fn other_line() -> impl Strategy<Value = (char, String)> {
-    (prop::sample::select(vec!['i', 'u', 'e', 'p', 'k', 'z', 'r', 'x', 'y']), text())
+    (
+        prop::sample::select(vec!['i', 'u', 'e', 'p', 'k', 'z', 'r', 'x', 'y']),
+        text(),
+    )
 }
 
 fn section_lines(max: usize) -> impl Strategy<Value = Vec<(char, String)>> {
@@ -119,11 +219,21 @@ fn section_lines(max: usize) -> impl Strategy<Value = Vec<(char, String)>> {
 
 fn media_line() -> impl Strategy<Value = String> {
     prop_oneof![
-        (prop::sample::select(vec!["audio", "video"]), 0u16..=65535, proptest::collection::vec(0u8..=127, 1..6))
+        (
+            prop::sample::select(vec!["audio", "video"]),
+            0u16..=65535,
+            proptest::collection::vec(0u8..=127, 1..6)
+        )
             .prop_map(|(m, p, pts)| {
                 let f: Vec<String> = pts.iter().map(u8::to_string).collect();
-                MediaLine { media: m, port: p, port_count: None, proto: "UDP/TLS/RTP/SAVPF", formats: &f.join(" ") }
-                    .to_string()
+                MediaLine {
+                    media: m,
+                    port: p,
+                    port_count: None,
+                    proto: "UDP/TLS/RTP/SAVPF",
+                    formats: &f.join(" "),
+                }
+                .to_string()
             }),
         (0u16..=65535).prop_map(|p| format!("application {p} UDP/DTLS/SCTP webrtc-datachannel")),
     ]
