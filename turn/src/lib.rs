@@ -10,3 +10,7 @@ pub mod wire;
 pub use error::Error;
 pub mod server;
 pub mod client;
+
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;

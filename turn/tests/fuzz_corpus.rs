@@ -1,5 +1,7 @@
 //! Replays the seed corpus of the `turn_server` fuzz target in a plain `cargo test`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test helpers
+
 #[test]
 fn replay_turn_server_corpus() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/turn_server");

@@ -1,6 +1,8 @@
 //! TURN client and server cores over the deterministic network simulator: clients behind
 //! symmetric NATs, lossy links, permission expiry.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test helpers
+
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,6 +1,8 @@
 //! Security properties of the server core: the peer-address policy on the wire, quotas,
 //! credentials, nonces, malformed ChannelData, channel number reuse.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test helpers
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
