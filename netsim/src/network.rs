@@ -5,7 +5,7 @@ use crate::nat::{Nat, NatConfig, NatId, NatMapping};
 use crate::pcap::{self, CaptureRecord, TTL_DELIVERED, TTL_SENT};
 use crate::rng::{Rng, derive_seed};
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::OnceLock;
@@ -152,6 +152,8 @@ pub struct Network {
     links: BTreeMap<(IpAddr, IpAddr), LinkState>,
     total: LinkStats,
     queue: BinaryHeap<Reverse<InFlight>>,
+    /// Arrived (past any NAT) and waiting for `poll_recv`, in arrival order.
+    ready: VecDeque<InFlight>,
     seq: u64,
     in_flight_bytes: usize,
     limits: Limits,
@@ -178,6 +180,7 @@ impl Network {
             links: BTreeMap::new(),
             total: LinkStats::default(),
             queue: BinaryHeap::new(),
+            ready: VecDeque::new(),
             seq: 0,
             in_flight_bytes: 0,
             limits: Limits::default(),
@@ -214,7 +217,7 @@ impl Network {
 
     /// Datagrams currently in flight.
     pub fn in_flight(&self) -> usize {
-        self.queue.len()
+        self.queue.len() + self.ready.len()
     }
 
     /// Counters of the directed link `src -> dst` (addresses as the sender used them).
@@ -342,7 +345,10 @@ impl Network {
     /// When the next datagram arrives (possibly already due), or `None` if nothing is in
     /// flight. A datagram a NAT will filter still counts.
     pub fn next_delivery(&self) -> Option<Instant> {
-        self.queue.peek().map(|Reverse(f)| self.instant(f.due))
+        match self.ready.front() {
+            Some(f) => Some(self.instant(f.due)),
+            None => self.queue.peek().map(|Reverse(f)| self.instant(f.due)),
+        }
     }
 
     /// Moves the virtual clock to `t`; earlier instants are ignored (time never goes back).
@@ -351,6 +357,7 @@ impl Network {
             self.now = t;
             self.elapsed = t.saturating_duration_since(self.start);
         }
+        self.process_arrivals();
     }
 
     /// Moves the virtual clock forward by `d`.
@@ -616,46 +623,62 @@ impl Network {
     }
 
     fn over_cap(&self, len: usize) -> bool {
-        self.queue.len() >= self.limits.max_in_flight
+        self.in_flight() >= self.limits.max_in_flight
             || self.in_flight_bytes.saturating_add(len) > self.limits.max_in_flight_bytes
     }
 
-    /// The next datagram due at or before [`now`](Self::now), in arrival order (ties in
-    /// send order), or `None`. Datagrams a NAT filters on arrival are dropped here.
-    pub fn poll_recv(&mut self) -> Option<Datagram> {
+    /// Moves every datagram due by now out of the flight queue, in arrival order, through
+    /// the NAT at its destination. Run on every clock move, before the caller can send again,
+    /// so that NAT state is evaluated exactly as it was at each arrival instant.
+    fn process_arrivals(&mut self) {
         loop {
             match self.queue.peek() {
                 Some(Reverse(f)) if f.due <= self.elapsed => {}
-                _ => return None,
+                _ => return,
             }
-            let Reverse(f) = self.queue.pop()?;
-            self.in_flight_bytes = self
-                .in_flight_bytes
-                .saturating_sub(f.datagram.payload.len());
-            self.stats_mut(f.link, |s| s.in_flight = s.in_flight.saturating_sub(1));
-            let mut d = f.datagram;
+            let Some(Reverse(mut f)) = self.queue.pop() else {
+                return;
+            };
             if let Some(n) = f.via_nat {
                 let inside = self
                     .nats
                     .get_mut(n)
-                    .and_then(|nat| nat.inbound(f.due, d.src, d.dst.port()));
+                    .and_then(|nat| nat.inbound(f.due, f.datagram.src, f.datagram.dst.port()));
                 match inside {
-                    Some(inside) => d.dst = inside,
+                    Some(inside) => f.datagram.dst = inside,
                     None => {
-                        self.stats_mut(f.link, |s| s.dropped.bump(DropCause::Nat));
-                        self.record_trace(f.due, TraceKind::Dropped(DropCause::Nat), &d);
+                        self.in_flight_bytes = self
+                            .in_flight_bytes
+                            .saturating_sub(f.datagram.payload.len());
+                        self.stats_mut(f.link, |s| {
+                            s.in_flight = s.in_flight.saturating_sub(1);
+                            s.dropped.bump(DropCause::Nat);
+                        });
+                        self.record_trace(f.due, TraceKind::Dropped(DropCause::Nat), &f.datagram);
                         continue;
                     }
                 }
             }
-            let len = d.payload.len() as u64;
-            self.stats_mut(f.link, |s| {
-                s.delivered += 1;
-                s.bytes_delivered += len;
-            });
-            self.record_trace(f.due, TraceKind::Delivered, &d);
-            self.record_capture(f.due, TTL_DELIVERED, &d);
-            return Some(d);
+            self.ready.push_back(f);
         }
+    }
+
+    /// The next datagram due at or before [`now`](Self::now), in arrival order (ties in
+    /// send order), or `None`. A datagram that a NAT filtered on arrival never shows up.
+    pub fn poll_recv(&mut self) -> Option<Datagram> {
+        self.process_arrivals();
+        let f = self.ready.pop_front()?;
+        self.in_flight_bytes = self
+            .in_flight_bytes
+            .saturating_sub(f.datagram.payload.len());
+        let len = f.datagram.payload.len() as u64;
+        self.stats_mut(f.link, |s| {
+            s.in_flight = s.in_flight.saturating_sub(1);
+            s.delivered += 1;
+            s.bytes_delivered += len;
+        });
+        self.record_trace(f.due, TraceKind::Delivered, &f.datagram);
+        self.record_capture(f.due, TTL_DELIVERED, &f.datagram);
+        Some(f.datagram)
     }
 }

@@ -398,3 +398,21 @@ fn trace_records_nat_drops() {
             .any(|e| e.kind == sansrtc_netsim::TraceKind::Dropped(DropCause::Nat) && e.src == s2())
     );
 }
+
+#[test]
+fn filtering_uses_the_state_at_arrival_even_if_polled_late() {
+    // s2's datagram arrives at t = 10 ms, before the host opens a hole towards s2 at
+    // t = 50 ms; a test that advances past both and polls afterwards must still see it
+    // dropped.
+    let mut net = net_behind(NatKind::PortRestricted);
+    let m = one(&mut net, host(), s1()).unwrap().src;
+    net.send(Datagram::new(s2(), m, vec![1]));
+    net.advance(Duration::from_millis(50));
+    net.send(Datagram::new(host(), s2(), vec![2])); // permission for s2 from now on
+    let got = drain(&mut net);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1.dst, s2());
+    assert_eq!(net.stats().dropped.nat, 1);
+    // Now s2 gets in.
+    assert!(one(&mut net, s2(), m).is_some());
+}
