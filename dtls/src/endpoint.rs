@@ -183,7 +183,7 @@ pub struct Endpoint {
 
     write_epoch: u16,
     write_seq: [u64; 2],
-    write_cipher: Option<RecordCipher>,
+    pub(crate) write_cipher: Option<RecordCipher>,
     read_epoch: u16,
     read_cipher: Option<RecordCipher>,
     replay: [ReplayWindow; 2],
@@ -1085,7 +1085,7 @@ impl Endpoint {
         self.retransmit_at = timer.then(|| now + self.rto);
     }
 
-    fn seal_record(&mut self, ct: ContentType, epoch: u16, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    pub(crate) fn seal_record(&mut self, ct: ContentType, epoch: u16, payload: &[u8]) -> Result<Vec<u8>, Error> {
         let idx = usize::from(epoch.min(1));
         let seq_slot = self.write_seq.get_mut(idx).ok_or(Error::InvalidState("epoch"))?;
         let seq = *seq_slot;
