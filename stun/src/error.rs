@@ -197,7 +197,11 @@ impl fmt::Display for Error {
             Self::BufferTooSmall { need, have } => {
                 write!(f, "output buffer too small: need {need} bytes, have {have}")
             }
-            Self::ValueTooLong { attr_type, len, max } => write!(
+            Self::ValueTooLong {
+                attr_type,
+                len,
+                max,
+            } => write!(
                 f,
                 "value of {len} bytes too long for attribute {attr_type:#06x} (max {max})"
             ),

@@ -48,7 +48,13 @@ mod tests {
         assert_eq!(message_len(&[0, 1, 0, 8]), Ok(None));
         let h = [0, 1, 0, 8, 0x21, 0x12, 0xa4, 0x42];
         assert_eq!(message_len(&h), Ok(Some(28)));
-        assert_eq!(message_len_capped(&h, 27), Err(Error::MessageTooLong { length: 28, max: 27 }));
+        assert_eq!(
+            message_len_capped(&h, 27),
+            Err(Error::MessageTooLong {
+                length: 28,
+                max: 27
+            })
+        );
         assert!(matches!(message_len(&[0x80]), Err(Error::NotStun { .. })));
         assert!(matches!(
             message_len(&[0, 1, 0, 8, 0x21, 0x12, 0xa4, 0x43]),

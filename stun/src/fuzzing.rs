@@ -2,7 +2,12 @@
 //! Not a stable API.
 
 // A fuzz oracle reports a broken invariant by panicking; that is its whole job.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use crate::server::{BindingServer, ServerConfig};
 use crate::transaction::{ClientTransaction, TransactionConfig};
@@ -39,8 +44,18 @@ pub fn decode(data: &[u8]) {
         assert!(m.verify_integrity(&key).is_err(), "forged integrity");
     }
     let _ = m.verify_fingerprint();
-    let _ = (m.username(), m.software(), m.xor_mapped_address(), m.error_code());
-    let _ = (m.priority(), m.use_candidate(), m.message_type(), m.length());
+    let _ = (
+        m.username(),
+        m.software(),
+        m.xor_mapped_address(),
+        m.error_code(),
+    );
+    let _ = (
+        m.priority(),
+        m.use_candidate(),
+        m.message_type(),
+        m.length(),
+    );
     for a in m.decoded_attributes() {
         let _ = a;
     }

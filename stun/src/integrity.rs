@@ -14,7 +14,8 @@ use ring::{digest, hmac};
 pub const FINGERPRINT_XOR: u32 = 0x5354_554E;
 
 /// CRC-32 (ISO-HDLC, as in zlib), slice-by-16 tables.
-static CRC32: crc::Crc<u32, crc::Table<16>> = crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
+static CRC32: crc::Crc<u32, crc::Table<16>> =
+    crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
 
 /// The FINGERPRINT value of `bytes`: the message up to (not including) the FINGERPRINT
 /// attribute, with the header length already covering it (RFC 8489 section 14.7).
@@ -162,12 +163,7 @@ impl IntegrityKey {
 
     /// `tag` may be truncated (16..=32 bytes, RFC 8489 section 14.6): the computed HMAC's
     /// prefix of the same length is compared.
-    pub(crate) fn verify_sha256(
-        &self,
-        header: &[u8],
-        body: &[u8],
-        tag: &[u8],
-    ) -> bool {
+    pub(crate) fn verify_sha256(&self, header: &[u8], body: &[u8], tag: &[u8]) -> bool {
         let full = self.sign_sha256(header, body);
         match full.as_ref().get(..tag.len()) {
             Some(prefix) if tag.len() >= 16 => constant_time_eq(prefix, tag),

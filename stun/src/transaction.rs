@@ -21,7 +21,7 @@
 //! let len = MessageBuilder::new(&mut buf, MessageType::BINDING_REQUEST, TransactionId([9; 12]))?
 //!     .finish_with_fingerprint()?;
 //! let t0 = Instant::now();
-//! let mut tx = ClientTransaction::new(TransactionConfig::default(), t0, &buf[..len])?;
+//! let mut tx = ClientTransaction::new(TransactionConfig::default(), t0, buf[..len].to_vec())?;
 //! assert!(tx.poll_transmit().is_some()); // first transmission
 //! assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_millis(500)));
 //! tx.handle_timeout(t0 + Duration::from_millis(500));
@@ -29,9 +29,9 @@
 //! # Ok::<(), sansrtc_stun::Error>(())
 //! ```
 
+use crate::Error;
 use crate::integrity::IntegrityKey;
 use crate::wire::{Message, Method, TransactionId};
-use crate::Error;
 use bytes::Bytes;
 use std::time::{Duration, Instant};
 

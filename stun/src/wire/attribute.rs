@@ -240,7 +240,8 @@ impl PasswordAlgorithmParams<'_> {
         let plen = u16::try_from(self.params.len()).ok()?;
         let total = self.wire_len();
         let out = out.get_mut(..total)?;
-        out.get_mut(0..2)?.copy_from_slice(&self.algorithm.to_be_bytes());
+        out.get_mut(0..2)?
+            .copy_from_slice(&self.algorithm.to_be_bytes());
         out.get_mut(2..4)?.copy_from_slice(&plen.to_be_bytes());
         let (p, pad) = out.get_mut(4..)?.split_at_mut(self.params.len());
         p.copy_from_slice(self.params);
@@ -415,7 +416,10 @@ fn decode_address(
     xor: Option<&TransactionId>,
 ) -> Result<SocketAddr, Error> {
     // Byte 0 is reserved and ignored on receipt.
-    let family = value.get(1).copied().ok_or(invalid(attr_type, "too short"))?;
+    let family = value
+        .get(1)
+        .copied()
+        .ok_or(invalid(attr_type, "too short"))?;
     let mut port = be16(value, 2).ok_or(invalid(attr_type, "too short"))?;
     let mask = xor.map(xor_mask);
     if mask.is_some() {
@@ -718,7 +722,9 @@ mod tests {
         assert!(Attribute::decode(attr::ERROR_CODE, &[0, 0, 7, 0], &t).is_err());
         assert!(Attribute::decode(attr::ERROR_CODE, &[0, 0, 4, 100], &t).is_err());
         assert!(Attribute::decode(attr::USERNAME, &[0xff, 0xfe], &t).is_err());
-        assert!(Attribute::decode(attr::XOR_MAPPED_ADDRESS, &[0, 3, 0, 0, 1, 2, 3, 4], &t).is_err());
+        assert!(
+            Attribute::decode(attr::XOR_MAPPED_ADDRESS, &[0, 3, 0, 0, 1, 2, 3, 4], &t).is_err()
+        );
         assert!(Attribute::decode(attr::MAPPED_ADDRESS, &[0, 1, 0, 0, 1, 2, 3], &t).is_err());
         assert!(Attribute::decode(attr::UNKNOWN_ATTRIBUTES, &[0, 1, 0], &t).is_err());
         assert!(Attribute::decode(attr::MESSAGE_INTEGRITY_SHA256, &[0; 12], &t).is_err());

@@ -44,12 +44,10 @@ impl<'b> MessageBuilder<'b> {
         txid: TransactionId,
     ) -> Result<Self, Error> {
         let have = buf.len();
-        let header = buf
-            .get_mut(..HEADER_LEN)
-            .ok_or(Error::BufferTooSmall {
-                need: HEADER_LEN,
-                have,
-            })?;
+        let header = buf.get_mut(..HEADER_LEN).ok_or(Error::BufferTooSmall {
+            need: HEADER_LEN,
+            have,
+        })?;
         let t = message_type.to_u16().to_be_bytes();
         let c = MAGIC_COOKIE.to_be_bytes();
         let head = [t[0], t[1], 0, 0, c[0], c[1], c[2], c[3]];
@@ -247,7 +245,11 @@ impl<'b> MessageBuilder<'b> {
 
     /// Appends MESSAGE-INTEGRITY-SHA256, truncated to `len` bytes (16..=32, a multiple of 4;
     /// 32 is the full HMAC), RFC 8489 section 14.6.
-    pub fn message_integrity_sha256(&mut self, key: &IntegrityKey, len: usize) -> Result<(), Error> {
+    pub fn message_integrity_sha256(
+        &mut self,
+        key: &IntegrityKey,
+        len: usize,
+    ) -> Result<(), Error> {
         if !(16..=32).contains(&len) || len % 4 != 0 {
             return Err(Error::InvalidValue {
                 field: "MESSAGE-INTEGRITY-SHA256 length",
@@ -328,9 +330,12 @@ mod tests {
     fn order_is_enforced_and_buffer_checked() {
         let key = IntegrityKey::short_term("k");
         let mut buf = [0u8; 200];
-        let mut b =
-            MessageBuilder::new(&mut buf, MessageType::BINDING_REQUEST, TransactionId([3; 12]))
-                .unwrap();
+        let mut b = MessageBuilder::new(
+            &mut buf,
+            MessageType::BINDING_REQUEST,
+            TransactionId([3; 12]),
+        )
+        .unwrap();
         b.message_integrity(&key).unwrap();
         assert_eq!(
             b.username("x"),
@@ -358,15 +363,25 @@ mod tests {
             b.priority(1),
             Err(Error::BufferTooSmall { need: 28, have: 23 })
         );
-        assert!(MessageBuilder::new(&mut [0u8; 19], MessageType::BINDING_REQUEST, TransactionId::default()).is_err());
+        assert!(
+            MessageBuilder::new(
+                &mut [0u8; 19],
+                MessageType::BINDING_REQUEST,
+                TransactionId::default()
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn limits_checked() {
         let mut buf = [0u8; 2000];
-        let mut b =
-            MessageBuilder::new(&mut buf, MessageType::BINDING_REQUEST, TransactionId::default())
-                .unwrap();
+        let mut b = MessageBuilder::new(
+            &mut buf,
+            MessageType::BINDING_REQUEST,
+            TransactionId::default(),
+        )
+        .unwrap();
         assert!(b.username(&"u".repeat(509)).is_err());
         assert!(b.username(&"u".repeat(508)).is_ok());
         assert!(b.error_code(700, None).is_err());

@@ -348,7 +348,10 @@ impl<T: AsRef<[u8]>> Message<T> {
             attr_type: attr::MESSAGE_INTEGRITY,
         };
         let (header, body) = self.hmac_input(off, 20).ok_or(mismatch.clone())?;
-        let tag = self.as_bytes().get(off + 4..off + 24).ok_or(mismatch.clone())?;
+        let tag = self
+            .as_bytes()
+            .get(off + 4..off + 24)
+            .ok_or(mismatch.clone())?;
         if key.verify_sha1(&header[..], body, tag) {
             Ok(())
         } else {
@@ -457,8 +460,9 @@ pub struct UnknownRequiredIter<'a, 'k> {
 impl Iterator for UnknownRequiredIter<'_, '_> {
     type Item = u16;
     fn next(&mut self) -> Option<u16> {
-        self.inner.by_ref().map(|a| a.attr_type).find(|&t| {
-            is_comprehension_required(t) && !is_known(t) && !self.known.contains(&t)
-        })
+        self.inner
+            .by_ref()
+            .map(|a| a.attr_type)
+            .find(|&t| is_comprehension_required(t) && !is_known(t) && !self.known.contains(&t))
     }
 }

@@ -11,9 +11,9 @@ pub use attribute::{
     UnknownAttributesIter, attr, attr_name, is_comprehension_required, is_known,
 };
 pub use builder::MessageBuilder;
+pub(crate) use message::check_header_prefix;
 pub use message::{AttributeIter, Message, RawAttribute, UnknownRequiredIter};
 pub use repr::MessageRepr;
-pub(crate) use message::check_header_prefix;
 
 use crate::Error;
 use core::fmt;
@@ -87,7 +87,11 @@ impl Method {
 
     /// A method from its 12-bit number; `None` if it does not fit in 12 bits.
     pub const fn new(value: u16) -> Option<Self> {
-        if value <= 0x0FFF { Some(Self(value)) } else { None }
+        if value <= 0x0FFF {
+            Some(Self(value))
+        } else {
+            None
+        }
     }
 
     /// The 12-bit method number.
