@@ -403,7 +403,7 @@ fn reassembly_total_cap() {
     let mut server = Endpoint::new(s, now).unwrap();
     let f = Fragment { msg_type: HandshakeType::ClientHello, length: 900, message_seq: 0, offset: 0, body: &[1; 10] };
     assert_eq!(server.handle_receive(now, &hs_record(0, 0, &f)), Ok(()));
-    let g = Fragment { msg_type: HandshakeType::ClientHello, length: 900, message_seq: 1, offset: 0, body: &[1; 10] };
+    let g = Fragment { msg_type: HandshakeType::Certificate, length: 900, message_seq: 1, offset: 0, body: &[1; 10] };
     assert_eq!(server.handle_receive(now, &hs_record(0, 1, &g)), Err(Error::ReassemblyFull));
     let h = Fragment { msg_type: HandshakeType::ClientHello, length: 9, message_seq: 200, offset: 0, body: &[1; 9] };
     assert_eq!(server.handle_receive(now, &hs_record(0, 2, &h)), Err(Error::BadFragment("message_seq too far ahead")));
@@ -458,7 +458,7 @@ fn unexpected_epoch_after_handshake() {
     let r = Record { epoch: 2, ..recs[0].clone() };
     assert_eq!(server.handle_receive(now, &r.to_vec()), Err(Error::UnexpectedEpoch { got: 2, expected: 1 }));
     // Epoch 0 application data is refused too.
-    let r0 = Record { epoch: 0, ..recs[0].clone() };
+    let r0 = Record { epoch: 0, seq: 1000, ..recs[0].clone() };
     assert!(matches!(server.handle_receive(now, &r0.to_vec()), Err(Error::UnexpectedMessage { .. })));
     assert!(server.is_connected());
     assert_eq!(server.handle_receive(now, &d[0]), Ok(()));

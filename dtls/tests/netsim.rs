@@ -26,6 +26,8 @@ struct Result {
     client: Vec<Event>,
     server: Vec<Event>,
     elapsed: Duration,
+    retransmissions: u64,
+    delivered: u64,
 }
 
 impl Result {
@@ -84,6 +86,8 @@ fn simulate(seed: u64, link: LinkConfig, crypto: CryptoBackend, hello_verify: bo
         server.handle_timeout(net.now());
     }
     r.elapsed = net.now() - start;
+    r.retransmissions = client.stats().retransmissions + server.stats().retransmissions;
+    r.delivered = client.stats().datagrams_received + server.stats().datagrams_received;
     r
 }
 
@@ -126,16 +130,19 @@ fn clean_link_ring_crypto() {
 fn heavy_loss_still_connects_with_retransmissions() {
     // 30% loss each way with a small MTU (many fragments): retransmissions must carry it.
     let mut ok = 0;
+    let mut retransmissions = 0;
     for seed in 0..20u64 {
         let link = LinkConfig::default().loss(0.3).jitter(Duration::from_millis(5));
         let r = simulate(seed, link, CryptoBackend::InsecureDeterministic, seed % 2 == 0, 400);
         check(seed, &r);
+        retransmissions += r.retransmissions;
         if Result::connected(&r.client).is_some() {
             ok += 1;
             assert!(r.elapsed >= Duration::from_millis(40), "seed {seed}");
         }
     }
     assert!(ok >= 18, "only {ok}/20 handshakes completed under 30% loss");
+    assert!(retransmissions >= 10, "loss must have forced retransmissions: {retransmissions}");
 }
 
 #[test]
@@ -171,5 +178,6 @@ proptest! {
         }
         let r = simulate(seed, link, CryptoBackend::InsecureDeterministic, hello_verify, mtu);
         check(seed, &r);
+        prop_assert!(r.delivered > 0);
     }
 }
