@@ -48,6 +48,10 @@ pub struct Limits {
     pub max_capture_bytes: usize,
     /// Most trace events kept. Default 1 000 000.
     pub max_trace_events: usize,
+    /// Most directed address pairs with link state (random stream, queue, stats). A
+    /// datagram between a new pair beyond it is dropped ([`DropCause::Overflow`]) and
+    /// counted in [`Network::stats`] only. Default 100 000.
+    pub max_links: usize,
 }
 
 impl Default for Limits {
@@ -58,6 +62,7 @@ impl Default for Limits {
             max_capture_records: 100_000,
             max_capture_bytes: 64 << 20,
             max_trace_events: 1_000_000,
+            max_links: 100_000,
         }
     }
 }
@@ -436,15 +441,18 @@ impl Network {
         let now = self.elapsed;
         let key = (d.src.ip(), d.dst.ip());
         let seed = self.seed;
-        self.links.entry(key).or_insert_with(|| LinkState {
-            rng: Rng::new(derive_seed(
-                seed,
-                &[key.0.to_string().as_bytes(), key.1.to_string().as_bytes()],
-            )),
-            burst_bad: false,
-            busy_until: Duration::ZERO,
-            stats: LinkStats::default(),
-        });
+        let table_full = self.links.len() >= self.limits.max_links;
+        if !table_full || self.links.contains_key(&key) {
+            self.links.entry(key).or_insert_with(|| LinkState {
+                rng: Rng::new(derive_seed(
+                    seed,
+                    &[key.0.to_string().as_bytes(), key.1.to_string().as_bytes()],
+                )),
+                burst_bad: false,
+                busy_until: Duration::ZERO,
+                stats: LinkStats::default(),
+            });
+        }
         let len = d.payload.len() as u64;
         self.stats_mut(key, |s| {
             s.sent += 1;
@@ -452,6 +460,12 @@ impl Network {
         });
         self.record_trace(now, TraceKind::Sent, &d);
         self.record_capture(now, TTL_SENT, &d);
+
+        if !self.links.contains_key(&key) {
+            // The link table is at its cap: counted in the totals only.
+            self.drop_datagram(key, DropCause::Overflow, &d);
+            return;
+        }
 
         // Routing through NATs.
         let mut wire = d;

@@ -161,3 +161,25 @@ fn trace_is_capped() {
     assert_eq!(net.trace().len(), 10);
     assert!(net.trace_truncated());
 }
+
+#[test]
+fn link_table_is_capped() {
+    let mut net = Network::new(7);
+    net.set_limits(Limits {
+        max_links: 2,
+        ..Limits::default()
+    });
+    let a = addr("10.0.0.1:1");
+    for i in 0..5u8 {
+        net.send(Datagram::new(a, addr(&format!("10.0.1.{i}:1")), vec![i]));
+    }
+    // Known pairs keep working.
+    net.send(Datagram::new(a, addr("10.0.1.0:1"), vec![9]));
+    let got = drain(&mut net);
+    assert_eq!(got.len(), 3);
+    let s = net.stats();
+    assert_eq!(s.dropped.overflow, 3);
+    assert_eq!(s.sent, 6);
+    assert!(s.is_conserved());
+    assert_eq!(net.link_stats(a.ip(), "10.0.1.4".parse().unwrap()).sent, 0);
+}
