@@ -81,7 +81,10 @@ impl fmt::Display for Error {
                 write!(f, "limit exceeded: {what} (limit {limit})")
             }
             Error::BufferTooSmall { need, have } => {
-                write!(f, "output buffer too small: need {need} octets, have {have}")
+                write!(
+                    f,
+                    "output buffer too small: need {need} octets, have {have}"
+                )
             }
             Error::Unencodable { what } => write!(f, "cannot encode: {what}"),
             Error::Codec { codec, what } => write!(f, "malformed {codec} payload: {what}"),

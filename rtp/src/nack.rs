@@ -282,7 +282,10 @@ mod tests {
         g.handle_receive(t0, 2); // 65535, 0, 1 missing (across the wrap)
         assert_eq!(g.missing_count(), 3);
         g.handle_timeout(t0);
-        assert!(g.poll_transmit().is_none(), "waits send_delay for reordering");
+        assert!(
+            g.poll_transmit().is_none(),
+            "waits send_delay for reordering"
+        );
         let t1 = g.poll_timeout().unwrap();
         assert_eq!(t1, t0 + ms(5));
         g.handle_timeout(t1);
@@ -296,7 +299,10 @@ mod tests {
         g.handle_timeout(t1 + ms(49));
         assert!(g.poll_transmit().is_none());
         g.handle_timeout(t1 + ms(50));
-        assert_eq!(g.poll_transmit().unwrap().lost().collect::<Vec<_>>(), vec![65535, 1]);
+        assert_eq!(
+            g.poll_transmit().unwrap().lost().collect::<Vec<_>>(),
+            vec![65535, 1]
+        );
         g.handle_timeout(t1 + ms(100));
         assert!(g.poll_transmit().is_some());
         // Third retry was the last: at the next due time they are abandoned.

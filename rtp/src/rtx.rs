@@ -241,7 +241,10 @@ mod tests {
     use crate::wire::rtp::Extension;
 
     fn pkt(seq: u16) -> Vec<u8> {
-        let e = [Extension { id: 5, data: &[1, 2] }];
+        let e = [Extension {
+            id: 5,
+            data: &[1, 2],
+        }];
         RtpRepr {
             payload_type: 96,
             sequence_number: seq,
@@ -304,16 +307,31 @@ mod tests {
         assert_eq!(p1.sequence_number(), 65535);
         assert_eq!(&p1.payload()[..2], &104u16.to_be_bytes());
         assert_eq!(p1.extension(5), Some(&[1u8, 2][..]));
-        assert_eq!(RtpPacket::new_checked(&r2[..]).unwrap().sequence_number(), 0);
+        assert_eq!(
+            RtpPacket::new_checked(&r2[..]).unwrap().sequence_number(),
+            0
+        );
         assert_eq!(rtx_unwrap(&r1, 0xAAAA, 96).unwrap(), pkt(104));
         assert_eq!(rtx_unwrap(&r2, 0xAAAA, 96).unwrap(), pkt(105));
         // An RTX packet without OSN is an error, not a panic.
-        let short = RtpRepr { payload: &[1], ..Default::default() }.to_vec().unwrap();
-        assert!(matches!(rtx_unwrap(&short, 1, 96), Err(Error::Truncated { .. })));
+        let short = RtpRepr {
+            payload: &[1],
+            ..Default::default()
+        }
+        .to_vec()
+        .unwrap();
+        assert!(matches!(
+            rtx_unwrap(&short, 1, 96),
+            Err(Error::Truncated { .. })
+        ));
         // No RTX mapping for PT 111.
         let mut other = pkt(1);
         other[1] = 111;
-        let rtx = RtxConfig { ssrc: 1, payload_types: vec![(96, 97)], initial_seq: 0 };
+        let rtx = RtxConfig {
+            ssrc: 1,
+            payload_types: vec![(96, 97)],
+            initial_seq: 0,
+        };
         assert!(rtx_wrap(&other, &rtx, 0).is_err());
     }
 }

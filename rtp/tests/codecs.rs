@@ -1,6 +1,13 @@
 //! Every depacketizer fed by its packetizer, through the frame assembler, with clean,
 //! truncated, reordered and lossy input.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::time::{Duration, Instant};
 
 use sansrtc_rtp::codec::assembler::{AssemblerConfig, AssemblerEvent, Frame, FrameAssembler};
@@ -27,7 +34,9 @@ fn rtp(payloads: Vec<Vec<u8>>, seq: &mut u16, ts: u32) -> Vec<Pkt> {
 }
 
 fn pattern(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) | 1).collect()
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) | 1)
+        .collect()
 }
 
 fn run(codec: Codec, pkts: &[Pkt], t0: Instant) -> (Vec<Frame>, usize, FrameAssembler) {
@@ -72,7 +81,10 @@ fn opus_roundtrip_and_loss() {
     }
     let (out, kf, _) = run(Codec::Opus, &pkts, t0);
     assert_eq!(kf, 0);
-    assert_eq!(out.iter().map(|f| f.data.clone()).collect::<Vec<_>>(), frames);
+    assert_eq!(
+        out.iter().map(|f| f.data.clone()).collect::<Vec<_>>(),
+        frames
+    );
     // A lost packet is skipped after max_wait; audio never asks for a keyframe.
     let mut lossy = pkts.clone();
     lossy.remove(3);
@@ -97,9 +109,15 @@ fn opus_roundtrip_and_loss() {
 #[test]
 fn vp8_roundtrip_picture_id_keyframes() {
     let t0 = Instant::now();
-    let mut p = Vp8Packetizer { picture_id: Some(0x7FFE) };
+    let mut p = Vp8Packetizer {
+        picture_id: Some(0x7FFE),
+    };
     let mut seq = 100;
-    let frames = vec![vp8_frame(true, 5000, 1), vp8_frame(false, 1500, 2), vp8_frame(false, 10, 3)];
+    let frames = vec![
+        vp8_frame(true, 5000, 1),
+        vp8_frame(false, 1500, 2),
+        vp8_frame(false, 10, 3),
+    ];
     let mut pkts = vec![];
     for (i, f) in frames.iter().enumerate() {
         let payloads = p.packetize(f, 1200).unwrap();
@@ -122,7 +140,17 @@ fn vp8_roundtrip_picture_id_keyframes() {
     assert!(!dep.is_keyframe(&pkts[1].3), "not a partition start");
     // Descriptor with every optional field.
     let d = Vp8Descriptor::parse(&[0x90, 0xF0, 0x81, 0x23, 0x07, 0xA5, 0xAA]).unwrap();
-    assert_eq!((d.picture_id, d.tl0_pic_idx, d.tid, d.layer_sync, d.key_idx, d.len), (Some(0x123), Some(7), Some(2), true, Some(5), 6));
+    assert_eq!(
+        (
+            d.picture_id,
+            d.tl0_pic_idx,
+            d.tid,
+            d.layer_sync,
+            d.key_idx,
+            d.len
+        ),
+        (Some(0x123), Some(7), Some(2), true, Some(5), 6)
+    );
     assert!(Vp8Descriptor::parse(&[0x80]).is_err());
 }
 
@@ -131,10 +159,20 @@ fn vp8_loss_requires_keyframe() {
     let t0 = Instant::now();
     let mut p = Vp8Packetizer { picture_id: None };
     let mut seq = 0;
-    let frames = vec![vp8_frame(true, 3000, 1), vp8_frame(false, 3000, 2), vp8_frame(false, 500, 3), vp8_frame(true, 2000, 4), vp8_frame(false, 100, 5)];
+    let frames = [
+        vp8_frame(true, 3000, 1),
+        vp8_frame(false, 3000, 2),
+        vp8_frame(false, 500, 3),
+        vp8_frame(true, 2000, 4),
+        vp8_frame(false, 100, 5),
+    ];
     let mut pkts = vec![];
     for (i, f) in frames.iter().enumerate() {
-        pkts.extend(rtp(p.packetize(f, 1000).unwrap(), &mut seq, 3000 * i as u32));
+        pkts.extend(rtp(
+            p.packetize(f, 1000).unwrap(),
+            &mut seq,
+            3000 * i as u32,
+        ));
     }
     // Lose the first packet of frame 1 (packets 0..4 are frame 0, 4..8 frame 1).
     let mut lossy = pkts.clone();
@@ -170,9 +208,16 @@ fn vp8_loss_requires_keyframe() {
 fn vp9_flexible_and_non_flexible() {
     for flexible in [true, false] {
         let t0 = Instant::now();
-        let mut p = Vp9Packetizer { picture_id: 5, flexible };
+        let mut p = Vp9Packetizer {
+            picture_id: 5,
+            flexible,
+        };
         let mut seq = 65000;
-        let frames = vec![vp9_frame(true, 4000, 1), vp9_frame(false, 2500, 2), vp9_frame(false, 30, 3)];
+        let frames = vec![
+            vp9_frame(true, 4000, 1),
+            vp9_frame(false, 2500, 2),
+            vp9_frame(false, 30, 3),
+        ];
         assert!(is_vp9_keyframe(&frames[0]) && !is_vp9_keyframe(&frames[1]));
         let mut pkts = vec![];
         for (i, f) in frames.iter().enumerate() {
@@ -191,20 +236,27 @@ fn vp9_flexible_and_non_flexible() {
         }
         let (out, kf, _) = run(Codec::Vp9, &pkts, t0);
         assert_eq!(kf, 0);
-        assert_eq!(out.iter().map(|f| f.data.clone()).collect::<Vec<_>>(), frames);
+        assert_eq!(
+            out.iter().map(|f| f.data.clone()).collect::<Vec<_>>(),
+            frames
+        );
         assert!(out[0].keyframe && !out[1].keyframe);
         // Reordered packets within the frames still assemble.
         let mut shuffled = pkts.clone();
         shuffled.swap(1, 3);
         shuffled.swap(5, 6);
         let (out, _, _) = run(Codec::Vp9, &shuffled, t0);
-        assert_eq!(out.iter().map(|f| f.data.clone()).collect::<Vec<_>>(), frames);
+        assert_eq!(
+            out.iter().map(|f| f.data.clone()).collect::<Vec<_>>(),
+            frames
+        );
     }
     // A descriptor with layer indices, P_DIFFs and a full scalability structure.
     let d = Vp9Descriptor::parse(&[
         0xFA, 0x81, 0x02, 0x42, 0x03, 0x04, // I P L F B V: pid 0x102, L, 2 P_DIFFs
         0x38, 0x01, 0x40, 0x00, 0xF0, 0x02, 0x80, 0x01, 0xE0, 0x01, 0x34, 0x05, 0xAA,
-    ]).unwrap();
+    ])
+    .unwrap();
     assert_eq!(d.picture_id, Some(0x102));
     assert_eq!(d.layer, Some((2, false, 1, false)));
     assert_eq!(d.p_diffs, vec![1, 2]);
@@ -214,13 +266,20 @@ fn vp9_flexible_and_non_flexible() {
     assert_eq!(ss.resolutions, vec![(320, 240), (640, 480)]);
     assert_eq!(ss.pictures, vec![(1, true, vec![5])]);
     assert!(Vp9Descriptor::parse(&[0x80]).is_err());
-    assert!(Vp9Descriptor::parse(&[0x50, 0x03, 0x03, 0x03]).is_err(), "4 P_DIFFs");
+    assert!(
+        Vp9Descriptor::parse(&[0x50, 0x03, 0x03, 0x03]).is_err(),
+        "4 P_DIFFs"
+    );
 }
 
 fn h264_stream(nals: &[Vec<u8>]) -> Vec<u8> {
     let mut v = vec![];
     for (i, n) in nals.iter().enumerate() {
-        v.extend_from_slice(if i % 2 == 0 { &[0, 0, 0, 1][..] } else { &[0, 0, 1][..] });
+        v.extend_from_slice(if i % 2 == 0 {
+            &[0, 0, 0, 1][..]
+        } else {
+            &[0, 0, 1][..]
+        });
         v.extend_from_slice(n);
     }
     v
@@ -250,14 +309,21 @@ fn h264_single_stap_fua_and_parameter_sets() {
     let mut p = H264Packetizer::default();
     let f0 = h264_stream(&[vec![0x09, 0xF0], sps.clone(), pps.clone(), idr.clone()]);
     let f1 = h264_stream(&[small.clone(), big.clone()]);
-    let f2 = h264_stream(&[idr.clone()]); // IDR without SPS/PPS: the packetizer re-inserts them
+    let f2 = h264_stream(std::slice::from_ref(&idr)); // IDR without SPS/PPS: the packetizer re-inserts them
     let mut seq = 7;
     let p0 = p.packetize(&f0, 1200).unwrap();
     assert_eq!(p0[0][0] & 0x1F, 24, "SPS+PPS aggregated into STAP-A");
-    assert!(p0[1..].iter().all(|x| x[0] & 0x1F == 28), "IDR fragmented into FU-A");
+    assert!(
+        p0[1..].iter().all(|x| x[0] & 0x1F == 28),
+        "IDR fragmented into FU-A"
+    );
     assert!(p0.iter().all(|x| x.len() <= 1200));
     let p1 = p.packetize(&f1, 1200).unwrap();
-    assert_eq!(p1[0][0] & 0x1F, 1, "small NAL alone since the next does not fit");
+    assert_eq!(
+        p1[0][0] & 0x1F,
+        1,
+        "small NAL alone since the next does not fit"
+    );
     let p2 = p.packetize(&f2, 1200).unwrap();
     assert_eq!(p2[0][0] & 0x1F, 24);
     let mut pkts = rtp(p0, &mut seq, 0);
@@ -266,13 +332,21 @@ fn h264_single_stap_fua_and_parameter_sets() {
     let (out, kf, _) = run(Codec::H264, &pkts, t0);
     assert_eq!(kf, 0);
     assert_eq!(out.len(), 3);
-    assert_eq!(out[0].data, annexb4(&[sps.clone(), pps.clone(), idr.clone()]), "AUD dropped");
+    assert_eq!(
+        out[0].data,
+        annexb4(&[sps.clone(), pps.clone(), idr.clone()]),
+        "AUD dropped"
+    );
     assert_eq!(out[1].data, annexb4(&[small, big]));
     assert_eq!(out[2].data, annexb4(&[sps, pps, idr.clone()]));
     assert!(out[0].keyframe && !out[1].keyframe && out[2].keyframe);
     // An IDR with no SPS/PPS ever seen is not a usable keyframe.
     let mut p = H264Packetizer::default();
-    let lone = rtp(p.packetize(&h264_stream(&[idr]), 1200).unwrap(), &mut seq, 9000);
+    let lone = rtp(
+        p.packetize(&h264_stream(&[idr]), 1200).unwrap(),
+        &mut seq,
+        9000,
+    );
     let (out, kf, _) = run(Codec::H264, &lone, t0);
     assert!(out.is_empty());
     assert_eq!(kf, 1);
@@ -283,17 +357,39 @@ fn h264_truncated_and_hostile() {
     let mut d = H264Depacketizer::default();
     let mut out = vec![];
     assert!(d.depacketize(&[], &mut out).is_err());
-    assert!(d.depacketize(&[0x7C, 0x05], &mut out).is_err(), "FU-A continuation without start");
-    assert!(d.depacketize(&[0x78, 0x00, 0x10, 0x65], &mut out).is_err(), "STAP-A size beyond payload");
-    assert!(d.depacketize(&[0x78, 0x00], &mut out).is_err(), "truncated STAP-A size");
-    assert!(d.depacketize(&[0x7C], &mut out).is_err(), "FU header missing");
-    assert!(d.depacketize(&[0x7C, 0xC5, 1], &mut out).is_err(), "S and E");
+    assert!(
+        d.depacketize(&[0x7C, 0x05], &mut out).is_err(),
+        "FU-A continuation without start"
+    );
+    assert!(
+        d.depacketize(&[0x78, 0x00, 0x10, 0x65], &mut out).is_err(),
+        "STAP-A size beyond payload"
+    );
+    assert!(
+        d.depacketize(&[0x78, 0x00], &mut out).is_err(),
+        "truncated STAP-A size"
+    );
+    assert!(
+        d.depacketize(&[0x7C], &mut out).is_err(),
+        "FU header missing"
+    );
+    assert!(
+        d.depacketize(&[0x7C, 0xC5, 1], &mut out).is_err(),
+        "S and E"
+    );
     assert!(d.depacketize(&[0x80], &mut out).is_err(), "forbidden bit");
-    assert!(d.depacketize(&[0x79, 0x00, 0x01, 0x41], &mut out).is_err(), "STAP-B");
+    assert!(
+        d.depacketize(&[0x79, 0x00, 0x01, 0x41], &mut out).is_err(),
+        "STAP-B"
+    );
     let mut d = H264Depacketizer::default();
     d.max_nal_size = 10;
     assert!(d.depacketize(&[0x7C, 0x85, 1, 2, 3], &mut out).is_ok());
-    assert!(d.depacketize(&[0x7C, 0x05, 1, 2, 3, 4, 5, 6, 7, 8], &mut out).is_err(), "cap");
+    assert!(
+        d.depacketize(&[0x7C, 0x05, 1, 2, 3, 4, 5, 6, 7, 8], &mut out)
+            .is_err(),
+        "cap"
+    );
 }
 
 fn obu(t: u8, payload: &[u8]) -> Vec<u8> {
@@ -316,7 +412,11 @@ fn av1_aggregation_fragmentation_and_n_bit() {
     let mut p = Av1Packetizer;
     let p0 = p.packetize(&tu0, 1200).unwrap();
     assert!(p0.iter().all(|x| x.len() <= 1200));
-    assert_eq!(p0[0][0] & 0x08, 0x08, "N set on the first packet of a coded video sequence");
+    assert_eq!(
+        p0[0][0] & 0x08,
+        0x08,
+        "N set on the first packet of a coded video sequence"
+    );
     assert_eq!(p0[0][0] & 0x40, 0x40, "Y: the frame OBU continues");
     assert_eq!(p0[1][0] & 0x80, 0x80, "Z: continuation");
     assert_eq!(p0[1][0] & 0x30, 0x10, "W = 1");
@@ -329,7 +429,11 @@ fn av1_aggregation_fragmentation_and_n_bit() {
     let (out, kf, _) = run(Codec::Av1, &pkts, t0);
     assert_eq!(kf, 0);
     assert_eq!(out.len(), 2);
-    assert_eq!(out[0].data, [seqhdr, frame0].concat(), "temporal delimiter dropped");
+    assert_eq!(
+        out[0].data,
+        [seqhdr, frame0].concat(),
+        "temporal delimiter dropped"
+    );
     assert_eq!(out[1].data, [md, frame1].concat());
     assert!(out[0].keyframe && !out[1].keyframe);
     // Loss of the middle fragment: the depacketizer reports it, the assembler drops.
@@ -353,9 +457,22 @@ fn av1_aggregation_fragmentation_and_n_bit() {
     assert!(reqs >= 1);
     assert_eq!(a.stats().frames, 0);
     let mut d = Av1Depacketizer::default();
-    assert!(d.depacketize(&pkts[1].3, &mut o).is_err(), "Z without start");
-    assert!(d.depacketize(&[0x00, 0x05, 1], &mut o).is_err(), "length beyond payload");
-    assert!(d.depacketize(&[0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], &mut o).is_err(), "bad leb128");
+    assert!(
+        d.depacketize(&pkts[1].3, &mut o).is_err(),
+        "Z without start"
+    );
+    assert!(
+        d.depacketize(&[0x00, 0x05, 1], &mut o).is_err(),
+        "length beyond payload"
+    );
+    assert!(
+        d.depacketize(
+            &[0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+            &mut o
+        )
+        .is_err(),
+        "bad leb128"
+    );
     assert!(d.depacketize(&[], &mut o).is_err());
 }
 
@@ -365,10 +482,35 @@ fn truncated_payloads_never_panic_and_error() {
     // output, never panic; the assembler stays bounded.
     let t0 = Instant::now();
     let inputs: Vec<(Codec, Vec<Vec<u8>>)> = vec![
-        (Codec::Vp8, Vp8Packetizer { picture_id: Some(1) }.packetize(&vp8_frame(true, 3000, 1), 500).unwrap()),
-        (Codec::Vp9, Vp9Packetizer::default().packetize(&vp9_frame(true, 3000, 1), 500).unwrap()),
-        (Codec::H264, H264Packetizer::default().packetize(&h264_stream(&[nal(7, 10, 1), nal(8, 4, 2), nal(5, 3000, 3)]), 500).unwrap()),
-        (Codec::Av1, Av1Packetizer.packetize(&[obu(1, &[1; 10]), obu(6, &[2; 3000])].concat(), 500).unwrap()),
+        (
+            Codec::Vp8,
+            Vp8Packetizer {
+                picture_id: Some(1),
+            }
+            .packetize(&vp8_frame(true, 3000, 1), 500)
+            .unwrap(),
+        ),
+        (
+            Codec::Vp9,
+            Vp9Packetizer::default()
+                .packetize(&vp9_frame(true, 3000, 1), 500)
+                .unwrap(),
+        ),
+        (
+            Codec::H264,
+            H264Packetizer::default()
+                .packetize(
+                    &h264_stream(&[nal(7, 10, 1), nal(8, 4, 2), nal(5, 3000, 3)]),
+                    500,
+                )
+                .unwrap(),
+        ),
+        (
+            Codec::Av1,
+            Av1Packetizer
+                .packetize(&[obu(1, &[1; 10]), obu(6, &[2; 3000])].concat(), 500)
+                .unwrap(),
+        ),
     ];
     for (codec, payloads) in inputs {
         for pl in &payloads {
@@ -381,7 +523,14 @@ fn truncated_payloads_never_panic_and_error() {
         }
         // Truncated packets through the assembler: no frame is output.
         let mut seq = 0;
-        let pkts: Vec<Pkt> = rtp(payloads.iter().map(|p| p[..p.len().min(2)].to_vec()).collect(), &mut seq, 0);
+        let pkts: Vec<Pkt> = rtp(
+            payloads
+                .iter()
+                .map(|p| p[..p.len().min(2)].to_vec())
+                .collect(),
+            &mut seq,
+            0,
+        );
         let (out, _, a) = run(codec, &pkts, t0);
         assert!(out.iter().all(|f| !f.data.is_empty()), "{codec:?}");
         assert!(a.stats().frames <= 1);

@@ -1,5 +1,12 @@
 //! The RTP/RTCP vectors of ../shared/vectors (copied to tests/data), field by field.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use sansrtc_rtp::wire::rtcp::{RtcpCompound, RtcpPacket, parse_compound};
 use sansrtc_rtp::wire::rtp::{ExtensionForm, RtpPacket};
 use serde_json::Value;
@@ -30,35 +37,68 @@ fn rtp_vectors() {
         let bytes = hex(p["packet"].as_str().unwrap());
         let e = &p["expected"];
         let pkt = RtpPacket::new_checked(&bytes[..]).unwrap_or_else(|err| panic!("{id}: {err}"));
-        assert_eq!(u64::from(pkt.version()), e["version"].as_u64().unwrap(), "{id}");
+        assert_eq!(
+            u64::from(pkt.version()),
+            e["version"].as_u64().unwrap(),
+            "{id}"
+        );
         assert_eq!(pkt.has_padding(), e["padding"].as_bool().unwrap(), "{id}");
-        assert_eq!(pkt.has_extension(), e["extension"].as_bool().unwrap(), "{id}");
-        assert_eq!(u64::from(pkt.csrc_count()), e["csrc_count"].as_u64().unwrap());
+        assert_eq!(
+            pkt.has_extension(),
+            e["extension"].as_bool().unwrap(),
+            "{id}"
+        );
+        assert_eq!(
+            u64::from(pkt.csrc_count()),
+            e["csrc_count"].as_u64().unwrap()
+        );
         assert_eq!(pkt.marker(), e["marker"].as_bool().unwrap(), "{id}");
-        assert_eq!(u64::from(pkt.payload_type()), e["payload_type"].as_u64().unwrap());
-        assert_eq!(u64::from(pkt.sequence_number()), e["sequence_number"].as_u64().unwrap());
+        assert_eq!(
+            u64::from(pkt.payload_type()),
+            e["payload_type"].as_u64().unwrap()
+        );
+        assert_eq!(
+            u64::from(pkt.sequence_number()),
+            e["sequence_number"].as_u64().unwrap()
+        );
         assert_eq!(u64::from(pkt.timestamp()), e["timestamp"].as_u64().unwrap());
         assert_eq!(pkt.ssrc(), hex32(&e["ssrc"]), "{id}");
         let csrcs: Vec<u32> = pkt.csrcs().collect();
         let want: Vec<u32> = e["csrcs"].as_array().unwrap().iter().map(hex32).collect();
         assert_eq!(csrcs, want, "{id}");
-        assert_eq!(pkt.header_len() as u64, e["header_length_octets"].as_u64().unwrap());
-        assert_eq!(hexstr(pkt.payload()), e["payload"].as_str().unwrap(), "{id}");
-        assert_eq!(pkt.padding_len() as u64, e["padding_length"].as_u64().unwrap());
+        assert_eq!(
+            pkt.header_len() as u64,
+            e["header_length_octets"].as_u64().unwrap()
+        );
+        assert_eq!(
+            hexstr(pkt.payload()),
+            e["payload"].as_str().unwrap(),
+            "{id}"
+        );
+        assert_eq!(
+            pkt.padding_len() as u64,
+            e["padding_length"].as_u64().unwrap()
+        );
         let he = &e["header_extension"];
         if he.is_null() {
             assert!(pkt.extension_profile().is_none());
             assert_eq!(pkt.extensions().count(), 0);
             continue;
         }
-        assert_eq!(u32::from(pkt.extension_profile().unwrap()), hex32(&he["profile"]));
+        assert_eq!(
+            u32::from(pkt.extension_profile().unwrap()),
+            hex32(&he["profile"])
+        );
         let form = pkt.extension_form().unwrap();
         if he["form"].as_str().unwrap().starts_with("one-byte") {
             assert_eq!(form, ExtensionForm::OneByte);
         } else {
             assert_eq!(form, ExtensionForm::TwoByte(0));
         }
-        assert_eq!(hexstr(pkt.extension_data().unwrap()), he["data"].as_str().unwrap());
+        assert_eq!(
+            hexstr(pkt.extension_data().unwrap()),
+            he["data"].as_str().unwrap()
+        );
         assert_eq!(
             pkt.extension_data().unwrap().len() as u64,
             4 * he["length_words"].as_u64().unwrap()
@@ -73,12 +113,19 @@ fn rtp_vectors() {
                     x["length"].as_u64().unwrap() as usize * 2,
                     x["value"].as_str().unwrap().len()
                 );
-                (x["id"].as_u64().unwrap() as u8, x["value"].as_str().unwrap().to_string())
+                (
+                    x["id"].as_u64().unwrap() as u8,
+                    x["value"].as_str().unwrap().to_string(),
+                )
             })
             .collect();
         assert_eq!(got, want, "{id}");
         for (eid, val) in &want {
-            assert_eq!(hexstr(pkt.extension(*eid).unwrap()), *val, "{id} lookup {eid}");
+            assert_eq!(
+                hexstr(pkt.extension(*eid).unwrap()),
+                *val,
+                "{id} lookup {eid}"
+            );
         }
         assert!(pkt.extension(13).is_none());
     }
@@ -89,7 +136,10 @@ fn rtcp_vector() {
     let v = vectors();
     let c = &v["rtcp_packets"][0];
     let bytes = hex(c["packet"].as_str().unwrap());
-    assert_eq!(bytes.len() as u64, c["packet_length_octets"].as_u64().unwrap());
+    assert_eq!(
+        bytes.len() as u64,
+        c["packet_length_octets"].as_u64().unwrap()
+    );
     // The compound walk finds the sub-packets at the given offsets.
     let mut off = 0usize;
     let mut offsets = vec![];
@@ -98,56 +148,116 @@ fn rtcp_vector() {
         offsets.push(off as u64);
         off += raw.bytes.len();
     }
-    let want: Vec<u64> = c["sub_packet_offsets"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
+    let want: Vec<u64> = c["sub_packet_offsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
     assert_eq!(offsets, want);
     let exp = c["expected"].as_array().unwrap();
     let raws: Vec<_> = RtcpCompound::new(&bytes).map(|r| r.unwrap()).collect();
     for (raw, e) in raws.iter().zip(exp) {
-        assert_eq!(u64::from(raw.packet_type), e["packet_type"].as_u64().unwrap());
+        assert_eq!(
+            u64::from(raw.packet_type),
+            e["packet_type"].as_u64().unwrap()
+        );
         assert_eq!(raw.bytes.len() as u64, e["length_octets"].as_u64().unwrap());
         assert_eq!(raw.padding, e["padding"].as_bool().unwrap());
     }
     let pkts: Vec<RtcpPacket> = parse_compound(&bytes).map(|p| p.unwrap()).collect();
     assert_eq!(pkts.len(), 4);
-    let RtcpPacket::SenderReport(sr) = &pkts[0] else { panic!("not SR: {:?}", pkts[0]) };
+    let RtcpPacket::SenderReport(sr) = &pkts[0] else {
+        panic!("not SR: {:?}", pkts[0])
+    };
     let e = &exp[0];
     assert_eq!(sr.ssrc, hex32(&e["sender_ssrc"]));
     assert_eq!((sr.ntp_time >> 32) as u32, hex32(&e["ntp_timestamp_msw"]));
     assert_eq!(sr.ntp_time as u32, hex32(&e["ntp_timestamp_lsw"]));
     assert_eq!(u64::from(sr.rtp_time), e["rtp_timestamp"].as_u64().unwrap());
-    assert_eq!(u64::from(sr.packet_count), e["sender_packet_count"].as_u64().unwrap());
-    assert_eq!(u64::from(sr.octet_count), e["sender_octet_count"].as_u64().unwrap());
+    assert_eq!(
+        u64::from(sr.packet_count),
+        e["sender_packet_count"].as_u64().unwrap()
+    );
+    assert_eq!(
+        u64::from(sr.octet_count),
+        e["sender_octet_count"].as_u64().unwrap()
+    );
     assert_eq!(sr.reports.len(), 1);
     let rb = &sr.reports[0];
     let eb = &e["report_blocks"][0];
     assert_eq!(rb.ssrc, hex32(&eb["ssrc"]));
-    assert_eq!(u64::from(rb.fraction_lost), eb["fraction_lost"].as_u64().unwrap());
-    assert_eq!(i64::from(rb.cumulative_lost), eb["cumulative_lost"].as_i64().unwrap());
-    assert_eq!(u64::from(rb.extended_highest_seq), eb["extended_highest_seq"].as_u64().unwrap());
-    assert_eq!(u64::from(rb.extended_highest_seq >> 16), eb["ext_seq_cycles"].as_u64().unwrap());
-    assert_eq!(u64::from(rb.extended_highest_seq & 0xFFFF), eb["ext_seq_number"].as_u64().unwrap());
-    assert_eq!(u64::from(rb.jitter), eb["interarrival_jitter"].as_u64().unwrap());
+    assert_eq!(
+        u64::from(rb.fraction_lost),
+        eb["fraction_lost"].as_u64().unwrap()
+    );
+    assert_eq!(
+        i64::from(rb.cumulative_lost),
+        eb["cumulative_lost"].as_i64().unwrap()
+    );
+    assert_eq!(
+        u64::from(rb.extended_highest_seq),
+        eb["extended_highest_seq"].as_u64().unwrap()
+    );
+    assert_eq!(
+        u64::from(rb.extended_highest_seq >> 16),
+        eb["ext_seq_cycles"].as_u64().unwrap()
+    );
+    assert_eq!(
+        u64::from(rb.extended_highest_seq & 0xFFFF),
+        eb["ext_seq_number"].as_u64().unwrap()
+    );
+    assert_eq!(
+        u64::from(rb.jitter),
+        eb["interarrival_jitter"].as_u64().unwrap()
+    );
     assert_eq!(rb.last_sr, hex32(&eb["last_sr"]));
-    assert_eq!(u64::from(rb.delay_since_last_sr), eb["delay_since_last_sr"].as_u64().unwrap());
+    assert_eq!(
+        u64::from(rb.delay_since_last_sr),
+        eb["delay_since_last_sr"].as_u64().unwrap()
+    );
 
-    let RtcpPacket::SourceDescription(chunks) = &pkts[1] else { panic!() };
+    let RtcpPacket::SourceDescription(chunks) = &pkts[1] else {
+        panic!()
+    };
     let ec = &exp[1]["chunks"][0];
     assert_eq!(chunks.len(), 1);
     assert_eq!(chunks[0].ssrc, hex32(&ec["ssrc"]));
-    assert_eq!(u64::from(chunks[0].items[0].kind), ec["items"][0]["type"].as_u64().unwrap());
-    assert_eq!(chunks[0].items[0].value, ec["items"][0]["text"].as_str().unwrap().as_bytes());
+    assert_eq!(
+        u64::from(chunks[0].items[0].kind),
+        ec["items"][0]["type"].as_u64().unwrap()
+    );
+    assert_eq!(
+        chunks[0].items[0].value,
+        ec["items"][0]["text"].as_str().unwrap().as_bytes()
+    );
 
-    let RtcpPacket::Nack(nack) = &pkts[2] else { panic!() };
+    let RtcpPacket::Nack(nack) = &pkts[2] else {
+        panic!()
+    };
     let en = &exp[2];
     assert_eq!(nack.sender_ssrc, hex32(&en["sender_ssrc"]));
     assert_eq!(nack.media_ssrc, hex32(&en["media_ssrc"]));
-    assert_eq!(u64::from(nack.pairs[0].pid), en["nack_items"][0]["pid"].as_u64().unwrap());
-    assert_eq!(u32::from(nack.pairs[0].blp), hex32(&en["nack_items"][0]["blp"]));
+    assert_eq!(
+        u64::from(nack.pairs[0].pid),
+        en["nack_items"][0]["pid"].as_u64().unwrap()
+    );
+    assert_eq!(
+        u32::from(nack.pairs[0].blp),
+        hex32(&en["nack_items"][0]["blp"])
+    );
     let lost: Vec<u64> = nack.lost().map(u64::from).collect();
-    let want: Vec<u64> = en["lost_sequence_numbers"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
+    let want: Vec<u64> = en["lost_sequence_numbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
     assert_eq!(lost, want);
 
-    let RtcpPacket::Pli(pli) = &pkts[3] else { panic!() };
+    let RtcpPacket::Pli(pli) = &pkts[3] else {
+        panic!()
+    };
     assert_eq!(pli.sender_ssrc, hex32(&exp[3]["sender_ssrc"]));
     assert_eq!(pli.media_ssrc, hex32(&exp[3]["media_ssrc"]));
 

@@ -194,9 +194,9 @@ impl FrameAssembler {
     }
 
     fn request_keyframe(&mut self, now: Instant) {
-        let due = self
-            .last_request
-            .is_none_or(|t| now.saturating_duration_since(t) >= self.config.keyframe_request_interval);
+        let due = self.last_request.is_none_or(|t| {
+            now.saturating_duration_since(t) >= self.config.keyframe_request_interval
+        });
         if due {
             self.last_request = Some(now);
             self.stats.keyframe_requests += 1;
@@ -224,8 +224,7 @@ impl FrameAssembler {
         let mut key = false;
         let mut prev: Option<(i64, u32, bool)> = None;
         for (&s, p) in &self.packets {
-            let contiguous =
-                prev.is_some_and(|(ps, pts, pm)| ps + 1 == s && pts == p.ts && !pm);
+            let contiguous = prev.is_some_and(|(ps, pts, pm)| ps + 1 == s && pts == p.ts && !pm);
             if !contiguous {
                 // A new candidate frame starts at s if we can tell it is a start.
                 let after_done = self.done_until.is_some_and(|d| d + 1 == s);
@@ -321,10 +320,7 @@ impl FrameAssembler {
 
     /// Gives up on gaps older than `max_wait` and repeats keyframe requests.
     pub fn handle_timeout(&mut self, now: Instant) {
-        loop {
-            let Some((&s, p)) = self.packets.first_key_value() else {
-                break;
-            };
+        while let Some((&s, p)) = self.packets.first_key_value() {
             if now.saturating_duration_since(p.arrived) < self.config.max_wait {
                 break;
             }

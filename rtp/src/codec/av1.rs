@@ -72,7 +72,10 @@ fn obus_for_rtp(tu: &[u8]) -> Result<(Vec<Vec<u8>>, bool)> {
         let (size, size_len) = if has_size {
             let (s, n) = read_leb128(tu.get(i + hdr_len..).unwrap_or(&[]))
                 .ok_or(codec_err("AV1", "bad OBU size"))?;
-            (usize::try_from(s).map_err(|_| codec_err("AV1", "bad OBU size"))?, n)
+            (
+                usize::try_from(s).map_err(|_| codec_err("AV1", "bad OBU size"))?,
+                n,
+            )
         } else {
             (tu.len() - i - hdr_len, 0)
         };
@@ -150,7 +153,11 @@ impl Packetizer for Av1Packetizer {
         }
         let mut out = Vec::with_capacity(packets.len());
         for (k, (z, elems, y)) in packets.into_iter().enumerate() {
-            let w = if elems.len() <= 3 { elems.len() as u8 } else { 0 };
+            let w = if elems.len() <= 3 {
+                elems.len() as u8
+            } else {
+                0
+            };
             let mut agg = (u8::from(z) << 7) | (u8::from(y) << 6) | (w << 4);
             if k == 0 && has_seq {
                 agg |= 0x08; // N: first packet of a coded video sequence
@@ -210,7 +217,10 @@ impl Depacketizer for Av1Depacketizer {
         let (z, y, w) = (agg & 0x80 != 0, agg & 0x40 != 0, (agg >> 4) & 0x03);
         if z && !self.in_fragment {
             self.partial.clear();
-            return Err(codec_err("AV1", "continuation (Z) without the start of the OBU"));
+            return Err(codec_err(
+                "AV1",
+                "continuation (Z) without the start of the OBU",
+            ));
         }
         if !z && self.in_fragment {
             // The rest of the previous OBU was lost.
@@ -219,7 +229,11 @@ impl Depacketizer for Av1Depacketizer {
             return Err(codec_err("AV1", "OBU fragment not continued (Z = 0)"));
         }
         let mut idx = 0usize;
-        let cap = if self.max_obu_size == 0 { 4 << 20 } else { self.max_obu_size };
+        let cap = if self.max_obu_size == 0 {
+            4 << 20
+        } else {
+            self.max_obu_size
+        };
         while !rest.is_empty() {
             idx += 1;
             let elem: &[u8] = if w != 0 && idx == usize::from(w) {

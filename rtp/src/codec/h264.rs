@@ -71,7 +71,10 @@ impl Packetizer for H264Packetizer {
         }
         let nals = split_annex_b(frame);
         if nals.is_empty() {
-            return Err(codec_err("H.264", "no NAL unit in frame (Annex B start codes expected)"));
+            return Err(codec_err(
+                "H.264",
+                "no NAL unit in frame (Annex B start codes expected)",
+            ));
         }
         let has = |t: u8| nals.iter().any(|n| nal_kind(n) == t);
         let mut list: Vec<&[u8]> = Vec::with_capacity(nals.len() + 2);
@@ -183,7 +186,11 @@ impl H264Depacketizer {
         }
     }
     fn cap(&self) -> usize {
-        if self.max_nal_size == 0 { 4 << 20 } else { self.max_nal_size }
+        if self.max_nal_size == 0 {
+            4 << 20
+        } else {
+            self.max_nal_size
+        }
     }
 }
 
@@ -197,7 +204,10 @@ fn payload_has_idr(payload: &[u8]) -> bool {
             let mut i = 1;
             while let (Some(&a), Some(&b)) = (payload.get(i), payload.get(i + 1)) {
                 let len = usize::from(u16::from_be_bytes([a, b]));
-                if payload.get(i + 2).is_some_and(|h| h & 0x1F == nal_type::IDR) {
+                if payload
+                    .get(i + 2)
+                    .is_some_and(|h| h & 0x1F == nal_type::IDR)
+                {
                     return true;
                 }
                 i += 2 + len;
@@ -272,7 +282,10 @@ impl Depacketizer for H264Depacketizer {
                 }
                 Ok(())
             }
-            25..=29 => Err(codec_err("H.264", "STAP-B/MTAP/FU-B need packetization-mode 2")),
+            25..=29 => Err(codec_err(
+                "H.264",
+                "STAP-B/MTAP/FU-B need packetization-mode 2",
+            )),
             t => {
                 self.in_fu = false;
                 self.note(t);
@@ -284,10 +297,8 @@ impl Depacketizer for H264Depacketizer {
     }
     fn is_frame_start(&self, payload: &[u8]) -> Option<bool> {
         let b0 = payload.first()?;
-        if b0 & 0x1F == nal_type::FU_A {
-            if payload.get(1).is_some_and(|h| h & 0x80 == 0) {
-                return Some(false);
-            }
+        if b0 & 0x1F == nal_type::FU_A && payload.get(1).is_some_and(|h| h & 0x80 == 0) {
+            return Some(false);
         }
         None
     }

@@ -168,7 +168,10 @@ pub(crate) fn fuzz_depacketize(data: &[u8]) {
         let _ = d.is_frame_start(payload);
         let _ = d.is_keyframe(payload);
         let _ = d.depacketize(payload, &mut out);
-        assert!(out.len() <= 4 * data.len() + 64, "depacketizer output grew unboundedly");
+        assert!(
+            out.len() <= 4 * data.len() + 64,
+            "depacketizer output grew unboundedly"
+        );
         let marker = hdr & 0x80 != 0;
         let now = t0 + Duration::from_millis(u64::from(seq % 64));
         asm.handle_rtp(now, seq, ts, marker, payload);

@@ -14,7 +14,10 @@ impl Packetizer for OpusPacketizer {
         }
         if frame.len() > mtu {
             // RFC 7587 §4.2: an Opus packet is never fragmented.
-            return Err(codec_err("Opus", "frame larger than the MTU (Opus is not fragmented)"));
+            return Err(codec_err(
+                "Opus",
+                "frame larger than the MTU (Opus is not fragmented)",
+            ));
         }
         Ok(vec![frame.to_vec()])
     }

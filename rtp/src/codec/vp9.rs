@@ -249,11 +249,7 @@ impl Depacketizer for Vp9Depacketizer {
     fn is_keyframe(&self, payload: &[u8]) -> bool {
         // RFC 9628 §4.2: P = 0 on the first packet of the base spatial layer.
         match Vp9Descriptor::parse(payload) {
-            Ok(d) => {
-                d.begin
-                    && !d.inter_predicted
-                    && d.layer.is_none_or(|(_, _, sid, _)| sid == 0)
-            }
+            Ok(d) => d.begin && !d.inter_predicted && d.layer.is_none_or(|(_, _, sid, _)| sid == 0),
             Err(_) => false,
         }
     }

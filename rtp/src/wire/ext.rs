@@ -390,9 +390,7 @@ impl<'a> TypedExtension<'a> {
             ExtensionKind::VideoOrientation => {
                 TypedExtension::VideoOrientation(VideoOrientation::parse(data)?)
             }
-            ExtensionKind::PlayoutDelay => {
-                TypedExtension::PlayoutDelay(PlayoutDelay::parse(data)?)
-            }
+            ExtensionKind::PlayoutDelay => TypedExtension::PlayoutDelay(PlayoutDelay::parse(data)?),
             ExtensionKind::AbsCaptureTime => {
                 TypedExtension::AbsCaptureTime(AbsCaptureTime::parse(data)?)
             }

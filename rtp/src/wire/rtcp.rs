@@ -565,7 +565,10 @@ pub enum RtcpPacket {
 
 fn bounded<T>(n: usize, what: &'static str) -> Result<Vec<T>> {
     if n > MAX_FCI_ENTRIES.max(MAX_TWCC_STATUSES) {
-        return Err(Error::LimitExceeded { what, limit: MAX_FCI_ENTRIES });
+        return Err(Error::LimitExceeded {
+            what,
+            limit: MAX_FCI_ENTRIES,
+        });
     }
     Ok(Vec::with_capacity(n))
 }
@@ -770,11 +773,9 @@ fn parse_feedback(raw: &RawRtcp<'_>, r: &mut Reader<'_>) -> Result<RtcpPacket> {
                 pairs,
             })
         }
-        (packet_type::RTPFB, 15) => RtcpPacket::TransportFeedback(parse_twcc(
-            sender_ssrc,
-            media_ssrc,
-            r,
-        )?),
+        (packet_type::RTPFB, 15) => {
+            RtcpPacket::TransportFeedback(parse_twcc(sender_ssrc, media_ssrc, r)?)
+        }
         (packet_type::PSFB, 1) => RtcpPacket::Pli(Pli {
             sender_ssrc,
             media_ssrc,
@@ -1016,8 +1017,14 @@ impl RtcpPacket {
             _ if count > 31 => Err(Error::Unencodable {
                 what: "count/FMT/subtype above 31",
             }),
-            RtcpPacket::SenderReport(SenderReport { profile_extension: d, .. })
-            | RtcpPacket::ReceiverReport(ReceiverReport { profile_extension: d, .. })
+            RtcpPacket::SenderReport(SenderReport {
+                profile_extension: d,
+                ..
+            })
+            | RtcpPacket::ReceiverReport(ReceiverReport {
+                profile_extension: d,
+                ..
+            })
             | RtcpPacket::App(App { data: d, .. })
             | RtcpPacket::GenericFeedback(GenericFeedback { fci: d, .. })
             | RtcpPacket::Unknown(UnknownPacket { body: d, .. })
@@ -1027,27 +1034,42 @@ impl RtcpPacket {
                     what: "opaque RTCP data must be a multiple of 4 octets",
                 })
             }
-            RtcpPacket::Goodbye(Goodbye { reason: Some(r), .. }) if r.len() > 255 => {
-                Err(Error::Unencodable { what: "BYE reason above 255 octets" })
-            }
+            RtcpPacket::Goodbye(Goodbye {
+                reason: Some(r), ..
+            }) if r.len() > 255 => Err(Error::Unencodable {
+                what: "BYE reason above 255 octets",
+            }),
             RtcpPacket::SourceDescription(c)
-                if c.iter().flat_map(|c| &c.items).any(|i| i.kind == 0 || i.value.len() > 255) =>
+                if c.iter()
+                    .flat_map(|c| &c.items)
+                    .any(|i| i.kind == 0 || i.value.len() > 255) =>
             {
-                Err(Error::Unencodable { what: "SDES item type 0 or value above 255 octets" })
+                Err(Error::Unencodable {
+                    what: "SDES item type 0 or value above 255 octets",
+                })
             }
-            RtcpPacket::Remb(r) if r.ssrcs.len() > 255 => {
-                Err(Error::Unencodable { what: "REMB with more than 255 SSRCs" })
-            }
+            RtcpPacket::Remb(r) if r.ssrcs.len() > 255 => Err(Error::Unencodable {
+                what: "REMB with more than 255 SSRCs",
+            }),
             RtcpPacket::TransportFeedback(t) if t.statuses.len() > MAX_TWCC_STATUSES => {
-                Err(Error::LimitExceeded { what: "TWCC statuses", limit: MAX_TWCC_STATUSES })
+                Err(Error::LimitExceeded {
+                    what: "TWCC statuses",
+                    limit: MAX_TWCC_STATUSES,
+                })
             }
             RtcpPacket::CcFeedback(c) if c.streams.iter().any(|s| s.metrics.len() > 0xFFFF) => {
-                Err(Error::Unencodable { what: "CCFB stream with more than 65535 reports" })
+                Err(Error::Unencodable {
+                    what: "CCFB stream with more than 65535 reports",
+                })
             }
             RtcpPacket::ExtendedReport(x)
-                if x.blocks.iter().any(|b| matches!(b, XrBlock::Unknown { data, .. } if data.len() % 4 != 0)) =>
+                if x.blocks
+                    .iter()
+                    .any(|b| matches!(b, XrBlock::Unknown { data, .. } if data.len() % 4 != 0)) =>
             {
-                Err(Error::Unencodable { what: "XR block data must be a multiple of 4 octets" })
+                Err(Error::Unencodable {
+                    what: "XR block data must be a multiple of 4 octets",
+                })
             }
             _ => Ok(()),
         }
@@ -1070,7 +1092,10 @@ impl RtcpPacket {
                 })
                 .sum(),
             RtcpPacket::Goodbye(b) => {
-                4 * b.sources.len() + b.reason.as_ref().map_or(0, |r| (1 + r.len()).div_ceil(4) * 4)
+                4 * b.sources.len()
+                    + b.reason
+                        .as_ref()
+                        .map_or(0, |r| (1 + r.len()).div_ceil(4) * 4)
             }
             RtcpPacket::App(a) => 8 + a.data.len(),
             RtcpPacket::Nack(n) => 8 + 4 * n.pairs.len(),

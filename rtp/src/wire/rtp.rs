@@ -276,8 +276,7 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
             .as_ref()
             .get(FIXED_HEADER_LEN..usize::from(self.csrc_end))
             .unwrap_or(&[]);
-        b.chunks_exact(4)
-            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+        b.chunks_exact(4).map(|c| u32_at(c, 0).unwrap_or(0))
     }
     /// The "defined by profile" field of the extension header, if X is set.
     pub fn extension_profile(&self) -> Option<u16> {
@@ -573,11 +572,10 @@ impl RtpRepr<'_> {
         check_out(out, total)?;
         let mut w = crate::wire::util::Writer::new(out);
         let x = !matches!(self.extension, HeaderExtension::None);
-        w.u8(
-            0x80 | if self.padding > 0 { 0x20 } else { 0 }
-                | if x { 0x10 } else { 0 }
-                | self.csrcs.len() as u8,
-        )?;
+        w.u8(0x80
+            | if self.padding > 0 { 0x20 } else { 0 }
+            | if x { 0x10 } else { 0 }
+            | self.csrcs.len() as u8)?;
         w.u8(if self.marker { 0x80 } else { 0 } | self.payload_type)?;
         w.u16(self.sequence_number)?;
         w.u32(self.timestamp)?;

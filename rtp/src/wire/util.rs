@@ -44,10 +44,11 @@ impl<'a> Reader<'a> {
         self.buf.get(self.pos..).unwrap_or(&[])
     }
     pub(crate) fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8]> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .ok_or(Error::Truncated { what, need: n, have: self.remaining() })?;
+        let end = self.pos.checked_add(n).ok_or(Error::Truncated {
+            what,
+            need: n,
+            have: self.remaining(),
+        })?;
         let s = self.buf.get(self.pos..end).ok_or(Error::Truncated {
             what,
             need: n,
@@ -93,10 +94,13 @@ impl<'a> Writer<'a> {
     pub(crate) fn bytes(&mut self, data: &[u8]) -> Result<()> {
         let have = self.buf.len().saturating_sub(self.pos);
         let end = self.pos.saturating_add(data.len());
-        let dst = self.buf.get_mut(self.pos..end).ok_or(Error::BufferTooSmall {
-            need: end,
-            have: self.pos + have,
-        })?;
+        let dst = self
+            .buf
+            .get_mut(self.pos..end)
+            .ok_or(Error::BufferTooSmall {
+                need: end,
+                have: self.pos + have,
+            })?;
         dst.copy_from_slice(data);
         self.pos = end;
         Ok(())
