@@ -430,7 +430,7 @@ impl Association {
         rng.fill(&mut key);
         let cookie_key = hmac::Key::new(hmac::HMAC_SHA256, &key);
         let local_tag = rng.random_range(1..=u32::MAX);
-        let local_initial_tsn: u32 = rng.random();
+        let local_initial_tsn: u32 = config.initial_tsn.unwrap_or_else(|| rng.random());
         let rto = config.rto_initial.clamp(config.rto_min, config.rto_max);
         let rwnd = config.initial_receive_window as usize;
         let mtu = config.mtu;
@@ -579,6 +579,11 @@ impl Association {
     /// Our verification tag (the one the peer must put in its packets).
     pub fn local_tag(&self) -> u32 {
         self.local_tag
+    }
+
+    #[doc(hidden)]
+    pub fn rx_buffered_for_fuzzing(&self) -> usize {
+        self.rx_buffered
     }
 
     /// Whether nothing is queued or in flight.
@@ -1033,7 +1038,10 @@ impl Association {
         let (tag, tsn) = match self.state {
             // No state is created before COOKIE ECHO (RFC 9260 section 5.1.3): fresh values
             // go into the cookie only.
-            State::Closed => (self.rng.random_range(1..=u32::MAX), self.rng.random::<u32>()),
+            State::Closed => {
+                let tsn = self.config.initial_tsn.unwrap_or_else(|| self.rng.random::<u32>());
+                (self.rng.random_range(1..=u32::MAX), tsn)
+            }
             // INIT collision (section 5.2.1): answer with the parameters of our own INIT.
             State::CookieWait | State::CookieEchoed => (self.local_tag, self.local_initial_tsn),
             // Section 5.2.2 (restart) is not supported; an unexpected INIT is ignored.
@@ -1718,9 +1726,7 @@ impl Association {
             if !s.acked && !s.abandoned {
                 acked += s.data.len();
             }
-            if s.tx_count > 1 || s.in_flight || s.abandoned {
-                self.rtx.remove(&self.cum_acked);
-            }
+            self.rtx.remove(&self.cum_acked);
             if let Some((t, at)) = self.rtt_probe {
                 if t == self.cum_acked {
                     if s.tx_count == 1 {
@@ -2224,7 +2230,7 @@ impl Association {
             if !bypass && self.flight_size >= self.cwnd {
                 break;
             }
-            let idx = (tsn - self.cum_acked - 1) as usize;
+            let idx = tsn.wrapping_sub(self.cum_acked + 1) as usize;
             let Some(c) = self.inflight.get(idx) else {
                 self.rtx.remove(&tsn);
                 continue;
@@ -2245,7 +2251,7 @@ impl Association {
                 continue;
             }
             let need = (hl + c.data.len() + 3) & !3;
-            if buf.len() + need > mtu {
+            if buf.len() + need > mtu && buf.len() > wire::COMMON_HEADER_LEN {
                 break;
             }
             self.rtx.remove(&tsn);
@@ -2273,7 +2279,8 @@ impl Association {
             if self.flight_size >= self.cwnd {
                 break;
             }
-            let room = mtu.saturating_sub(buf.len() + hl);
+            // Padded chunk must fit: keep the payload a multiple of 4 when fragmenting.
+            let room = mtu.saturating_sub(buf.len() + hl) & !3;
             if room < 64 {
                 break;
             }
@@ -2306,7 +2313,7 @@ impl Association {
             }
             let remaining = m.data.len() - m.offset;
             // Avoid fragmenting a message that would fit in an empty packet into a tiny tail.
-            let max_payload = mtu - wire::COMMON_HEADER_LEN - hl;
+            let max_payload = (mtu - wire::COMMON_HEADER_LEN - hl) & !3;
             if remaining > room && remaining <= max_payload && buf.len() > wire::COMMON_HEADER_LEN + 200 {
                 break;
             }

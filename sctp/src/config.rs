@@ -48,6 +48,8 @@ pub struct Config {
     /// Cap on the events queued for `poll_event` (each message event also counts against the
     /// receive window).
     pub max_events: usize,
+    /// Initial TSN to use instead of a random one (tests of TSN wraparound).
+    pub initial_tsn: Option<u32>,
     /// Seed for the random number generator (tags, initial TSNs, cookie key). `None` seeds
     /// once from the OS in `Association::new`.
     pub seed: Option<u64>,
@@ -75,6 +77,7 @@ impl Default for Config {
             enable_idata: true,
             zero_checksum: false,
             max_events: 65536,
+            initial_tsn: None,
             seed: None,
         }
     }
