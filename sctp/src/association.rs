@@ -1007,7 +1007,17 @@ impl Association {
             }
         }
         if had_data {
+            let dup = !self.dups.is_empty();
             self.after_data(immediate);
+            if dup && self.can_receive_data() {
+                // Duplicates mean our SACKs are being lost: answer this packet with its own
+                // SACK packet rather than one SACK per burst (RFC 9260 section 6.2).
+                let mut p = Vec::with_capacity(64);
+                wire::emit_common_header(&mut p, self.config.src_port, self.config.dst_port, self.peer_tag);
+                self.emit_sack(&mut p);
+                wire::finish_packet(&mut p, self.zero_checksum_tx);
+                self.pending_packets_push(Bytes::from(p));
+            }
         }
         Ok(())
     }

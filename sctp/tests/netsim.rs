@@ -126,7 +126,18 @@ fn transfer(seed: u64, link: LinkConfig, total: usize, cfg: Config) -> Sim {
         while sent_bytes < total && sim.ep[0].send_buffer_used() < 4 * 1024 * 1024 {
             let len = [1200usize, 16 * 1024, 64 * 1024, 300, 100_000][seq as usize % 5].min(total - sent_bytes).max(8);
             let now = sim.now();
-            sim.ep[0].send(now, 0, 53, message(seq, len), SendOptions::default()).unwrap();
+            if let Err(e) = sim.ep[0].send(now, 0, 53, message(seq, len), SendOptions::default()) {
+                let ev = sim.ep[0].poll_event();
+                panic!(
+                    "seed {seed}: send failed: {e} at {:?}: a={:?} {:?} events={:?} b={:?} {:?}",
+                    sim.net.elapsed(),
+                    sim.ep[0],
+                    sim.ep[0].stats(),
+                    ev,
+                    sim.ep[1],
+                    sim.ep[1].stats()
+                );
+            }
             seq += 1;
             sent_bytes += len;
         }
@@ -161,7 +172,7 @@ fn transfer(seed: u64, link: LinkConfig, total: usize, cfg: Config) -> Sim {
 }
 
 fn transfer_mb() -> usize {
-    std::env::var("SCTP_NETSIM_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(8)
+    std::env::var("SCTP_NETSIM_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(100)
 }
 
 #[test]
@@ -189,7 +200,7 @@ fn transfer_random_loss_reorder_duplicate() {
 #[test]
 fn transfer_ten_percent_loss() {
     let link = LinkConfig::default().latency(Duration::from_millis(10)).loss(0.10).duplicate(0.02).reorder(0.05);
-    transfer(3, link, (transfer_mb() << 20) / 4, Config::default());
+    transfer(3, link, transfer_mb() << 20, Config::default());
 }
 
 #[test]
@@ -198,7 +209,7 @@ fn transfer_burst_loss() {
         .latency(Duration::from_millis(15))
         .burst(GilbertElliott::new(0.01, 0.25))
         .reorder(0.01);
-    transfer(4, link, (transfer_mb() << 20) / 2, Config::default());
+    transfer(4, link, transfer_mb() << 20, Config::default());
 }
 
 #[test]
