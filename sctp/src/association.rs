@@ -379,6 +379,7 @@ pub struct Association {
     rwnd_epoch: Instant,
     rwnd_epoch_bytes: usize,
     data_frags: BTreeMap<u64, Frag>,
+    run_cache: Option<(u64, usize)>,
     partials: HashMap<(u16, bool, u32), Partial>,
     in_streams: HashMap<u16, InStream>,
     // control
@@ -487,6 +488,7 @@ impl Association {
             rwnd_epoch: now,
             rwnd_epoch_bytes: 0,
             data_frags: BTreeMap::new(),
+            run_cache: None,
             partials: HashMap::new(),
             in_streams: HashMap::new(),
             ctrl: VecDeque::new(),
@@ -1423,7 +1425,9 @@ impl Association {
         let charge = d.payload.len() + FRAGMENT_OVERHEAD;
         let next = tsn == self.peer_cum + 1;
         let cap = self.config.max_receive_window as usize;
-        let over = if next { self.rx_buffered + charge > cap * 2 } else { self.rx_buffered + charge > self.rwnd.max(cap / 4) };
+        // Out-of-order data must fit the advertised window; the next expected TSN gets slack so
+        // that the window can always reopen (RFC 9260 section 6.2 zero-window probes).
+        let over = if next { self.rx_buffered + charge > cap * 2 } else { self.rx_buffered + charge > self.rwnd };
         if over || self.data_frags.len() >= MAX_FRAGMENTS {
             self.stats.data_dropped += 1;
             return;
@@ -1560,7 +1564,22 @@ impl Association {
     }
 
     fn check_partial_size(&mut self, tsn: u64, fwd_bytes: usize) {
-        if fwd_bytes <= self.config.max_message_size / 2 && self.data_frags.len() < 1024 {
+        // Fast path: fragments arriving in order extend the run cached in `run_cache`.
+        let Some(f) = self.data_frags.get(&tsn) else { return };
+        let len = f.data.len();
+        if f.flags & data_flags::B != 0 {
+            self.run_cache = Some((tsn, len));
+        } else if let Some((end, bytes)) = self.run_cache {
+            if end + 1 == tsn {
+                let bytes = bytes + len;
+                self.run_cache = Some((tsn, bytes));
+                if bytes > self.config.max_message_size {
+                    self.protocol_violation("message exceeds the maximum message size", wire::cause::OUT_OF_RESOURCE);
+                }
+                return;
+            }
+        }
+        if fwd_bytes <= self.config.max_message_size / 2 && self.data_frags.len() < 256 {
             return;
         }
         // Walk back to see how big the incomplete message already is.

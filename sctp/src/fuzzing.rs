@@ -165,7 +165,8 @@ pub fn association(data: &[u8]) {
                 rest = rest.get(2..).unwrap_or(&[]);
                 if let Some(t) = a.poll_transmit() {
                     let mut v = t.payload.to_vec();
-                    if let Some(x) = v.get_mut(pos % v.len().max(1)) {
+                    let n = v.len().max(1);
+                    if let Some(x) = v.get_mut(pos % n) {
                         *x ^= val;
                     }
                     wire::finish_packet(&mut v, false);

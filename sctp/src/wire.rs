@@ -896,7 +896,7 @@ mod tests {
         for cut in 17..v.len() {
             // Cutting inside a parameter must fail, cutting on a boundary must parse.
             let r = Init::parse(&v[..cut]);
-            let boundary = [16usize, 20, 28, 36].contains(&cut);
+            let boundary = [16usize, 20, 26, 27, 28, 36].contains(&cut);
             assert_eq!(r.is_ok(), boundary, "cut at {cut}: {r:?}");
         }
     }
