@@ -1,6 +1,13 @@
 //! Bulk transfer between two in-memory associations (no network): the CPU cost of the SCTP
 //! data path per byte, 64 KiB and 1 KiB messages, with CRC32c and with RFC 9653 zero checksum.
 //! Also netsim goodput on a 1 Gbit/s link at several RTTs and loss rates.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::time::{Duration, Instant};
 
@@ -34,13 +41,20 @@ fn pair(zero_checksum: bool) -> (Association, Association, Instant) {
 }
 
 /// Moves `total` octets in messages of `size` from a to b; returns octets received.
-fn transfer(a: &mut Association, b: &mut Association, now: &mut Instant, size: usize, total: usize) -> usize {
+fn transfer(
+    a: &mut Association,
+    b: &mut Association,
+    now: &mut Instant,
+    size: usize,
+    total: usize,
+) -> usize {
     let msg = Bytes::from(vec![0xabu8; size]);
     let mut sent = 0;
     let mut got = 0;
     while got < total {
         while sent < total && a.send_buffer_used() + size <= 4 << 20 {
-            a.send(*now, 1, 53, msg.clone(), SendOptions::default()).unwrap();
+            a.send(*now, 1, 53, msg.clone(), SendOptions::default())
+                .unwrap();
             sent += size;
         }
         let mut moved = false;
@@ -60,7 +74,11 @@ fn transfer(a: &mut Association, b: &mut Association, now: &mut Instant, size: u
         while a.poll_event().is_some() {}
         if !moved {
             // Only the delayed-SACK timer can be pending here.
-            let t = [a.poll_timeout(), b.poll_timeout()].into_iter().flatten().min().unwrap();
+            let t = [a.poll_timeout(), b.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap();
             *now = t.max(*now);
             a.handle_timeout(*now);
             b.handle_timeout(*now);
@@ -102,7 +120,12 @@ pub fn netsim_goodput(rtt_ms: u64, loss: f64, total: usize) -> f64 {
             .queue_bytes(bdp.max(1 << 20)),
     );
     let t0 = net.now();
-    let c = |s| Config { seed: Some(s), max_send_buffer: 64 << 20, max_receive_window: 64 << 20, ..Config::default() };
+    let c = |s| Config {
+        seed: Some(s),
+        max_send_buffer: 64 << 20,
+        max_receive_window: 64 << 20,
+        ..Config::default()
+    };
     let mut ep = [Association::new(c(1), t0), Association::new(c(2), t0)];
     let addr = |i: usize| SocketAddr::from(([10, 0, 0, i as u8 + 1], 5000));
     ep[0].connect(t0).unwrap();
@@ -114,7 +137,9 @@ pub fn netsim_goodput(rtt_ms: u64, loss: f64, total: usize) -> f64 {
             start.get_or_insert(net.now());
             while sent < total && ep[0].send_buffer_used() < 48 << 20 {
                 let now = net.now();
-                ep[0].send(now, 0, 53, msg.clone(), SendOptions::default()).unwrap();
+                ep[0]
+                    .send(now, 0, 53, msg.clone(), SendOptions::default())
+                    .unwrap();
                 sent += msg.len();
             }
         }
@@ -139,7 +164,14 @@ pub fn netsim_goodput(rtt_ms: u64, loss: f64, total: usize) -> f64 {
         if any {
             continue;
         }
-        let next = [net.next_delivery(), ep[0].poll_timeout(), ep[1].poll_timeout()].into_iter().flatten().min();
+        let next = [
+            net.next_delivery(),
+            ep[0].poll_timeout(),
+            ep[1].poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let Some(next) = next else { break };
         net.advance_to(next.max(now));
         let now = net.now();
@@ -158,13 +190,18 @@ fn netsim(c: &mut Criterion) {
     for rtt in [20, 50, 100] {
         for loss in [0.0, 0.01] {
             let mbps = netsim_goodput(rtt, loss, 200 << 20);
-            println!("netsim goodput 1 Gbit/s rtt {rtt} ms loss {:.0}%: {mbps:.0} Mbit/s", loss * 100.0);
+            println!(
+                "netsim goodput 1 Gbit/s rtt {rtt} ms loss {:.0}%: {mbps:.0} Mbit/s",
+                loss * 100.0
+            );
         }
     }
     let mut g = c.benchmark_group("sctp_netsim");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(32 << 20));
-    g.bench_function("rtt100_loss0_cpu", |b| b.iter(|| netsim_goodput(100, 0.0, 32 << 20)));
+    g.bench_function("rtt100_loss0_cpu", |b| {
+        b.iter(|| netsim_goodput(100, 0.0, 32 << 20))
+    });
     g.finish();
 }
 

@@ -269,7 +269,10 @@ struct TsnRanges {
 
 impl TsnRanges {
     fn contains(&self, t: u64) -> bool {
-        self.map.range(..=t).next_back().is_some_and(|(_, &e)| t <= e)
+        self.map
+            .range(..=t)
+            .next_back()
+            .is_some_and(|(_, &e)| t <= e)
     }
     fn insert(&mut self, t: u64) {
         let mut start = t;
@@ -422,9 +425,12 @@ impl Association {
         config.num_streams = config.num_streams.max(1);
         config.max_message_size = config.max_message_size.clamp(1, 1 << 30);
         config.max_receive_window = config.max_receive_window.max(
-            u32::try_from(config.max_message_size + config.max_message_size / 4).unwrap_or(u32::MAX),
+            u32::try_from(config.max_message_size + config.max_message_size / 4)
+                .unwrap_or(u32::MAX),
         );
-        config.initial_receive_window = config.initial_receive_window.clamp(1500, config.max_receive_window);
+        config.initial_receive_window = config
+            .initial_receive_window
+            .clamp(1500, config.max_receive_window);
         config.rto_min = config.rto_min.max(Duration::from_millis(1));
         config.rto_max = config.rto_max.max(config.rto_min);
         let mut key = [0u8; 32];
@@ -510,7 +516,10 @@ impl Association {
 
     /// True once established (and until the shutdown sequence starts).
     pub fn is_established(&self) -> bool {
-        matches!(self.state, State::Established | State::ShutdownPending | State::ShutdownReceived)
+        matches!(
+            self.state,
+            State::Established | State::ShutdownPending | State::ShutdownReceived
+        )
     }
 
     /// True once closed for good.
@@ -611,31 +620,57 @@ impl Association {
 
     /// Queues a user message on `stream` (RFC 9260 section 6.1). Messages larger than the
     /// MTU are fragmented. Fails when the send buffer cap would be exceeded.
-    pub fn send(&mut self, now: Instant, stream: u16, ppid: u32, data: Bytes, opts: SendOptions) -> Result<(), Error> {
+    pub fn send(
+        &mut self,
+        now: Instant,
+        stream: u16,
+        ppid: u32,
+        data: Bytes,
+        opts: SendOptions,
+    ) -> Result<(), Error> {
         self.now = now;
-        if !matches!(self.state, State::Established | State::CookieWait | State::CookieEchoed) {
+        if !matches!(
+            self.state,
+            State::Established | State::CookieWait | State::CookieEchoed
+        ) {
             return Err(Error::InvalidState { op: "send" });
         }
         if data.is_empty() {
             return Err(Error::EmptyMessage);
         }
         if data.len() > self.config.max_message_size {
-            return Err(Error::MessageTooLarge { size: data.len(), max: self.config.max_message_size });
+            return Err(Error::MessageTooLarge {
+                size: data.len(),
+                max: self.config.max_message_size,
+            });
         }
         if self.outbound_streams != 0 && stream >= self.outbound_streams {
             return Err(Error::InvalidStream { stream });
         }
         if self.reset_wanted.contains(&stream) {
-            return Err(Error::InvalidState { op: "send on a stream being reset" });
+            return Err(Error::InvalidState {
+                op: "send on a stream being reset",
+            });
         }
         let used = self.send_buffer_used();
         if used + data.len() > self.config.max_send_buffer {
-            return Err(Error::SendBufferFull { buffered: used, cap: self.config.max_send_buffer });
+            return Err(Error::SendBufferFull {
+                buffered: used,
+                cap: self.config.max_send_buffer,
+            });
         }
         let expires = opts.lifetime.map(|l| now + l);
         let len = data.len();
         let s = self.out_streams.entry(stream).or_default();
-        s.queue.push_back(OutMsg { ppid, data, offset: 0, opts, expires, mid: None, fsn: 0 });
+        s.queue.push_back(OutMsg {
+            ppid,
+            data,
+            offset: 0,
+            opts,
+            expires,
+            mid: None,
+            fsn: 0,
+        });
         s.queued += len;
         self.queued_total += len;
         if !s.in_ready && !self.paused.contains(&stream) {
@@ -650,10 +685,14 @@ impl Association {
     pub fn reset_streams(&mut self, now: Instant, streams: &[u16]) -> Result<(), Error> {
         self.now = now;
         if !self.is_established() {
-            return Err(Error::InvalidState { op: "reset_streams" });
+            return Err(Error::InvalidState {
+                op: "reset_streams",
+            });
         }
         if !self.reconfig {
-            return Err(Error::InvalidState { op: "reset_streams without RE-CONFIG support" });
+            return Err(Error::InvalidState {
+                op: "reset_streams without RE-CONFIG support",
+            });
         }
         for &s in streams {
             if s >= self.outbound_streams {
@@ -712,7 +751,9 @@ impl Association {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
         for i in 0..NUM_TIMERS {
-            let Some(t) = self.timers.get(i).copied().flatten() else { continue };
+            let Some(t) = self.timers.get(i).copied().flatten() else {
+                continue;
+            };
             if t > now {
                 continue;
             }
@@ -820,7 +861,12 @@ impl Association {
 
     fn send_abort(&mut self, causes: &[u8]) {
         let mut p = Vec::with_capacity(16 + causes.len());
-        wire::emit_common_header(&mut p, self.config.src_port, self.config.dst_port, self.peer_tag);
+        wire::emit_common_header(
+            &mut p,
+            self.config.src_port,
+            self.config.dst_port,
+            self.peer_tag,
+        );
         wire::emit_chunk(&mut p, ct::ABORT, 0, causes);
         wire::finish_packet(&mut p, false);
         self.pending_packets_push(Bytes::from(p));
@@ -898,13 +944,20 @@ impl Association {
             }
         }
         if n == 0 {
-            return Err(Error::Truncated { what: "SCTP packet without chunks", need: 16, have: buf.len() });
+            return Err(Error::Truncated {
+                what: "SCTP packet without chunks",
+                need: 16,
+                have: buf.len(),
+            });
         }
         if has_init {
             // RFC 9260 section 6.10: INIT must be alone in its packet, with vtag 0.
             if n != 1 || vtag != 0 {
                 self.stats.bad_vtag += 1;
-                return Err(Error::BadVerificationTag { received: vtag, expected: 0 });
+                return Err(Error::BadVerificationTag {
+                    received: vtag,
+                    expected: 0,
+                });
             }
         }
         self.stats.packets_received += 1;
@@ -930,7 +983,10 @@ impl Association {
             };
             if !tag_ok {
                 self.stats.bad_vtag += 1;
-                return Err(Error::BadVerificationTag { received: vtag, expected: self.local_tag });
+                return Err(Error::BadVerificationTag {
+                    received: vtag,
+                    expected: self.local_tag,
+                });
             }
             match c.typ {
                 ct::DATA | ct::IDATA => {
@@ -960,7 +1016,10 @@ impl Association {
                 }
                 ct::HEARTBEAT_ACK => self.on_heartbeat_ack(c.value),
                 ct::ABORT => {
-                    let cause = wire::ParamIter::new(c.value).next().and_then(|p| p.ok()).map(|p| p.typ);
+                    let cause = wire::ParamIter::new(c.value)
+                        .next()
+                        .and_then(|p| p.ok())
+                        .map(|p| p.typ);
                     self.close(CloseReason::PeerAbort { cause });
                 }
                 ct::SHUTDOWN => self.on_shutdown(c.value)?,
@@ -1015,7 +1074,12 @@ impl Association {
                 // Duplicates mean our SACKs are being lost: answer this packet with its own
                 // SACK packet rather than one SACK per burst (RFC 9260 section 6.2).
                 let mut p = Vec::with_capacity(64);
-                wire::emit_common_header(&mut p, self.config.src_port, self.config.dst_port, self.peer_tag);
+                wire::emit_common_header(
+                    &mut p,
+                    self.config.src_port,
+                    self.config.dst_port,
+                    self.peer_tag,
+                );
                 self.emit_sack(&mut p);
                 wire::finish_packet(&mut p, self.zero_checksum_tx);
                 self.pending_packets_push(Bytes::from(p));
@@ -1027,12 +1091,18 @@ impl Association {
     fn is_established_any(&self) -> bool {
         matches!(
             self.state,
-            State::Established | State::ShutdownPending | State::ShutdownSent | State::ShutdownReceived
+            State::Established
+                | State::ShutdownPending
+                | State::ShutdownSent
+                | State::ShutdownReceived
         )
     }
 
     fn can_receive_data(&self) -> bool {
-        matches!(self.state, State::Established | State::ShutdownPending | State::ShutdownSent)
+        matches!(
+            self.state,
+            State::Established | State::ShutdownPending | State::ShutdownSent
+        )
     }
 
     // ---------------------------------------------------------------- handshake
@@ -1041,7 +1111,8 @@ impl Association {
         self.forward_tsn = peer.forward_tsn;
         self.reconfig = peer.reconfig;
         self.idata = peer.idata && self.config.enable_idata;
-        self.zero_checksum_tx = self.config.zero_checksum && peer.zero_checksum == Some(wire::EDMID_DTLS);
+        self.zero_checksum_tx =
+            self.config.zero_checksum && peer.zero_checksum == Some(wire::EDMID_DTLS);
         self.zero_checksum_rx = self.zero_checksum_tx;
     }
 
@@ -1051,7 +1122,10 @@ impl Association {
             // No state is created before COOKIE ECHO (RFC 9260 section 5.1.3): fresh values
             // go into the cookie only.
             State::Closed => {
-                let tsn = self.config.initial_tsn.unwrap_or_else(|| self.rng.random::<u32>());
+                let tsn = self
+                    .config
+                    .initial_tsn
+                    .unwrap_or_else(|| self.rng.random::<u32>());
                 (self.rng.random_range(1..=u32::MAX), tsn)
             }
             // INIT collision (section 5.2.1): answer with the parameters of our own INIT.
@@ -1096,7 +1170,12 @@ impl Association {
         let mut val = Vec::with_capacity(128);
         ack.emit_value(&mut val);
         let mut p = Vec::with_capacity(160);
-        wire::emit_common_header(&mut p, self.config.src_port, self.config.dst_port, init.init_tag);
+        wire::emit_common_header(
+            &mut p,
+            self.config.src_port,
+            self.config.dst_port,
+            init.init_tag,
+        );
         wire::emit_chunk(&mut p, ct::INIT_ACK, 0, &val);
         wire::finish_packet(&mut p, false);
         self.pending_packets_push(Bytes::from(p));
@@ -1109,16 +1188,32 @@ impl Association {
         }
         let ack = wire::Init::parse(v)?;
         let Some(cookie) = ack.cookie else {
-            return Err(Error::InvalidField { field: "INIT ACK without state cookie", value: 0 });
+            return Err(Error::InvalidField {
+                field: "INIT ACK without state cookie",
+                value: 0,
+            });
         };
         if cookie.len() > 1024 {
-            return Err(Error::InvalidField { field: "state cookie length", value: cookie.len() as u64 });
+            return Err(Error::InvalidField {
+                field: "state cookie length",
+                value: cookie.len() as u64,
+            });
         }
         self.peer_tag = ack.init_tag;
         self.negotiate(&ack);
-        self.setup_tsns(ack.initial_tsn, ack.a_rwnd, self.config.num_streams.min(ack.mis), self.config.num_streams.min(ack.os));
+        self.setup_tsns(
+            ack.initial_tsn,
+            ack.a_rwnd,
+            self.config.num_streams.min(ack.mis),
+            self.config.num_streams.min(ack.os),
+        );
         let mut p = Vec::with_capacity(cookie.len() + 20);
-        wire::emit_common_header(&mut p, self.config.src_port, self.config.dst_port, self.peer_tag);
+        wire::emit_common_header(
+            &mut p,
+            self.config.src_port,
+            self.config.dst_port,
+            self.peer_tag,
+        );
         wire::emit_chunk(&mut p, ct::COOKIE_ECHO, 0, cookie);
         wire::finish_packet(&mut p, false);
         let pkt = Bytes::from(p);
@@ -1146,11 +1241,18 @@ impl Association {
     fn on_cookie_echo(&mut self, v: &[u8], vtag: u32) -> Result<(), Error> {
         let (Some(body), Some(mac)) = (v.get(..COOKIE_LEN), v.get(COOKIE_LEN..)) else {
             self.stats.bad_cookies += 1;
-            return Err(Error::Truncated { what: "state cookie", need: COOKIE_LEN + COOKIE_MAC_LEN, have: v.len() });
+            return Err(Error::Truncated {
+                what: "state cookie",
+                need: COOKIE_LEN + COOKIE_MAC_LEN,
+                have: v.len(),
+            });
         };
         if hmac::verify(&self.cookie_key, body, mac).is_err() {
             self.stats.bad_cookies += 1;
-            return Err(Error::InvalidField { field: "state cookie MAC", value: 0 });
+            return Err(Error::InvalidField {
+                field: "state cookie MAC",
+                value: 0,
+            });
         }
         let g32 = |o| wire::be32(body, o).unwrap_or(0);
         let g16 = |o| wire::be16(body, o).unwrap_or(0);
@@ -1165,7 +1267,10 @@ impl Association {
         let created = u64::from(g32(26)) << 32 | u64::from(g32(30));
         if vtag != my_tag {
             self.stats.bad_vtag += 1;
-            return Err(Error::BadVerificationTag { received: vtag, expected: my_tag });
+            return Err(Error::BadVerificationTag {
+                received: vtag,
+                expected: my_tag,
+            });
         }
         let age = self.now.saturating_duration_since(self.epoch).as_millis() as u64;
         if age.saturating_sub(created) > self.config.cookie_lifetime.as_millis() as u64 {
@@ -1173,7 +1278,11 @@ impl Association {
             // RFC 9260 section 5.2.6: report a Stale Cookie Error.
             let stale_us = (age.saturating_sub(created)).saturating_mul(1000) as u32;
             let mut cause = Vec::new();
-            wire::emit_param(&mut cause, wire::cause::STALE_COOKIE, &stale_us.to_be_bytes());
+            wire::emit_param(
+                &mut cause,
+                wire::cause::STALE_COOKIE,
+                &stale_us.to_be_bytes(),
+            );
             let mut p = Vec::new();
             wire::emit_common_header(&mut p, self.config.src_port, self.config.dst_port, peer_tag);
             wire::emit_chunk(&mut p, ct::ERROR, 0, &cause);
@@ -1236,7 +1345,12 @@ impl Association {
         self.error_count = 0;
         // Messages queued before establishment may name streams beyond the negotiated count.
         let os = self.outbound_streams;
-        let bad: Vec<u16> = self.out_streams.keys().copied().filter(|&s| s >= os).collect();
+        let bad: Vec<u16> = self
+            .out_streams
+            .keys()
+            .copied()
+            .filter(|&s| s >= os)
+            .collect();
         for s in bad {
             if let Some(st) = self.out_streams.remove(&s) {
                 self.queued_total = self.queued_total.saturating_sub(st.queued);
@@ -1275,8 +1389,18 @@ impl Association {
     // ---------------------------------------------------------------- shutdown
 
     fn on_shutdown(&mut self, v: &[u8]) -> Result<(), Error> {
-        let cum = wire::be32(v, 0).ok_or(Error::Truncated { what: "SHUTDOWN", need: 4, have: v.len() })?;
-        if !matches!(self.state, State::Established | State::ShutdownPending | State::ShutdownSent | State::ShutdownReceived) {
+        let cum = wire::be32(v, 0).ok_or(Error::Truncated {
+            what: "SHUTDOWN",
+            need: 4,
+            have: v.len(),
+        })?;
+        if !matches!(
+            self.state,
+            State::Established
+                | State::ShutdownPending
+                | State::ShutdownSent
+                | State::ShutdownReceived
+        ) {
             return Ok(());
         }
         self.process_cum_ack(cum);
@@ -1302,7 +1426,12 @@ impl Association {
     fn on_shutdown_ack(&mut self) {
         if matches!(self.state, State::ShutdownSent | State::ShutdownAckSent) {
             let mut p = Vec::new();
-            wire::emit_common_header(&mut p, self.config.src_port, self.config.dst_port, self.peer_tag);
+            wire::emit_common_header(
+                &mut p,
+                self.config.src_port,
+                self.config.dst_port,
+                self.peer_tag,
+            );
             wire::emit_chunk(&mut p, ct::SHUTDOWN_COMPLETE, 0, &[]);
             wire::finish_packet(&mut p, false);
             self.pending_packets_push(Bytes::from(p));
@@ -1327,7 +1456,12 @@ impl Association {
 
     fn send_shutdown(&mut self) {
         let mut ch = Vec::new();
-        wire::emit_chunk(&mut ch, ct::SHUTDOWN, 0, &(self.peer_cum as u32).to_be_bytes());
+        wire::emit_chunk(
+            &mut ch,
+            ct::SHUTDOWN,
+            0,
+            &(self.peer_cum as u32).to_be_bytes(),
+        );
         self.push_ctrl_chunk(ch);
     }
 
@@ -1374,9 +1508,15 @@ impl Association {
     }
 
     fn on_heartbeat_ack(&mut self, v: &[u8]) {
-        let Some(Ok(p)) = wire::ParamIter::new(v).next() else { return };
-        let Some(hi) = wire::be32(p.value, 0) else { return };
-        let Some(lo) = wire::be32(p.value, 4) else { return };
+        let Some(Ok(p)) = wire::ParamIter::new(v).next() else {
+            return;
+        };
+        let Some(hi) = wire::be32(p.value, 0) else {
+            return;
+        };
+        let Some(lo) = wire::be32(p.value, 4) else {
+            return;
+        };
         let sent = u64::from(hi) << 32 | u64::from(lo);
         let now_us = self.now.saturating_duration_since(self.epoch).as_micros() as u64;
         if self.heartbeat_outstanding && sent <= now_us {
@@ -1396,7 +1536,7 @@ impl Association {
                 self.rttvar = r / 2;
             }
             Some(s) => {
-                let diff = if s > r { s - r } else { r - s };
+                let diff = s.abs_diff(r);
                 self.rttvar = self.rttvar * 3 / 4 + diff / 4;
                 self.srtt = Some(s * 7 / 8 + r / 8);
             }
@@ -1427,7 +1567,11 @@ impl Association {
         let cap = self.config.max_receive_window as usize;
         // Out-of-order data must fit the advertised window; the next expected TSN gets slack so
         // that the window can always reopen (RFC 9260 section 6.2 zero-window probes).
-        let over = if next { self.rx_buffered + charge > cap * 2 } else { self.rx_buffered + charge > self.rwnd };
+        let over = if next {
+            self.rx_buffered + charge > cap * 2
+        } else {
+            self.rx_buffered + charge > self.rwnd
+        };
         if over || self.data_frags.len() >= MAX_FRAGMENTS {
             self.stats.data_dropped += 1;
             return;
@@ -1459,12 +1603,27 @@ impl Association {
         }
         let data = Bytes::copy_from_slice(d.payload);
         if d.begin && d.end {
-            self.deliver_complete(Complete { stream: d.stream, unordered: d.unordered, mid: d.mid, ppid: d.ppid, data });
+            self.deliver_complete(Complete {
+                stream: d.stream,
+                unordered: d.unordered,
+                mid: d.mid,
+                ppid: d.ppid,
+                data,
+            });
         } else if self.idata {
             self.insert_idata_fragment(d, data);
         } else {
             self.rx_buffered += charge;
-            self.data_frags.insert(tsn, Frag { stream: d.stream, mid: d.mid, ppid: d.ppid, flags, data });
+            self.data_frags.insert(
+                tsn,
+                Frag {
+                    stream: d.stream,
+                    mid: d.mid,
+                    ppid: d.ppid,
+                    flags,
+                    data,
+                },
+            );
             self.try_reassemble_data(tsn);
         }
         self.check_deferred_reset();
@@ -1489,7 +1648,10 @@ impl Association {
             self.set_timer(Timer::DelayedAck, self.now + self.config.delayed_ack);
         }
         // Receive window growth: double when the peer filled half of it within one RTT.
-        let rtt = self.srtt.unwrap_or(self.config.rto_initial).max(Duration::from_millis(1));
+        let rtt = self
+            .srtt
+            .unwrap_or(self.config.rto_initial)
+            .max(Duration::from_millis(1));
         if self.rwnd_epoch_bytes * 2 >= self.rwnd {
             self.rwnd = (self.rwnd * 2).min(self.config.max_receive_window as usize);
             self.rwnd_epoch_bytes = 0;
@@ -1504,9 +1666,8 @@ impl Association {
         // DATA fragments of one message carry consecutive TSNs (RFC 9260 section 6.9).
         let max = self.config.max_message_size;
         let mut end = None;
-        let mut expect = tsn;
         let mut bytes = 0usize;
-        for (&t, f) in self.data_frags.range(tsn..) {
+        for (expect, (&t, f)) in (tsn..).zip(self.data_frags.range(tsn..)) {
             if t != expect || (t != tsn && f.flags & data_flags::B != 0) {
                 break;
             }
@@ -1515,7 +1676,6 @@ impl Association {
                 end = Some(t);
                 break;
             }
-            expect += 1;
         }
         let Some(end) = end else {
             return self.check_partial_size(tsn, bytes);
@@ -1536,7 +1696,10 @@ impl Association {
             expect -= 1;
         }
         if bytes > max {
-            return self.protocol_violation("message exceeds the maximum message size", wire::cause::OUT_OF_RESOURCE);
+            return self.protocol_violation(
+                "message exceeds the maximum message size",
+                wire::cause::OUT_OF_RESOURCE,
+            );
         }
         let Some(start) = start else { return };
         let mut data = Vec::with_capacity(bytes);
@@ -1565,7 +1728,9 @@ impl Association {
 
     fn check_partial_size(&mut self, tsn: u64, fwd_bytes: usize) {
         // Fast path: fragments arriving in order extend the run cached in `run_cache`.
-        let Some(f) = self.data_frags.get(&tsn) else { return };
+        let Some(f) = self.data_frags.get(&tsn) else {
+            return;
+        };
         let len = f.data.len();
         if f.flags & data_flags::B != 0 {
             self.run_cache = Some((tsn, len));
@@ -1574,7 +1739,10 @@ impl Association {
                 let bytes = bytes + len;
                 self.run_cache = Some((tsn, bytes));
                 if bytes > self.config.max_message_size {
-                    self.protocol_violation("message exceeds the maximum message size", wire::cause::OUT_OF_RESOURCE);
+                    self.protocol_violation(
+                        "message exceeds the maximum message size",
+                        wire::cause::OUT_OF_RESOURCE,
+                    );
                 }
                 return;
             }
@@ -1598,7 +1766,10 @@ impl Association {
             expect -= 1;
         }
         if bytes > self.config.max_message_size {
-            self.protocol_violation("message exceeds the maximum message size", wire::cause::OUT_OF_RESOURCE);
+            self.protocol_violation(
+                "message exceeds the maximum message size",
+                wire::cause::OUT_OF_RESOURCE,
+            );
         }
     }
 
@@ -1619,22 +1790,37 @@ impl Association {
         p.bytes += len;
         p.frags.insert(d.fsn, data);
         let too_big = p.bytes > max;
-        let complete = p.last.is_some_and(|l| u64::from(l) + 1 == p.frags.len() as u64);
+        let complete = p
+            .last
+            .is_some_and(|l| u64::from(l) + 1 == p.frags.len() as u64);
         self.rx_buffered += len + FRAGMENT_OVERHEAD;
         if too_big {
-            return self.protocol_violation("message exceeds the maximum message size", wire::cause::OUT_OF_RESOURCE);
+            return self.protocol_violation(
+                "message exceeds the maximum message size",
+                wire::cause::OUT_OF_RESOURCE,
+            );
         }
         if !complete {
             return;
         }
-        let Some(p) = self.partials.remove(&key) else { return };
+        let Some(p) = self.partials.remove(&key) else {
+            return;
+        };
         let n = p.frags.len();
         let mut buf = Vec::with_capacity(p.bytes);
         for f in p.frags.values() {
             buf.extend_from_slice(f);
         }
-        self.rx_buffered = self.rx_buffered.saturating_sub(p.bytes + n * FRAGMENT_OVERHEAD);
-        self.deliver_complete(Complete { stream: d.stream, unordered: d.unordered, mid: d.mid, ppid: p.ppid, data: Bytes::from(buf) });
+        self.rx_buffered = self
+            .rx_buffered
+            .saturating_sub(p.bytes + n * FRAGMENT_OVERHEAD);
+        self.deliver_complete(Complete {
+            stream: d.stream,
+            unordered: d.unordered,
+            mid: d.mid,
+            ppid: p.ppid,
+            data: Bytes::from(buf),
+        });
     }
 
     fn deliver_complete(&mut self, m: Complete) {
@@ -1644,7 +1830,11 @@ impl Association {
         }
         let idata = self.idata;
         let s = self.in_streams.entry(m.stream).or_default();
-        let next = if idata { s.next_ssn } else { s.next_ssn & 0xffff };
+        let next = if idata {
+            s.next_ssn
+        } else {
+            s.next_ssn & 0xffff
+        };
         let mid = if idata { m.mid } else { m.mid & 0xffff };
         if mid != next {
             if ssn_lt(next, mid, idata) {
@@ -1662,9 +1852,17 @@ impl Association {
     fn drain_pending(&mut self, stream: u16) {
         let idata = self.idata;
         loop {
-            let Some(s) = self.in_streams.get_mut(&stream) else { return };
-            let next = if idata { s.next_ssn } else { s.next_ssn & 0xffff };
-            let Some((ppid, data)) = s.pending.remove(&next) else { return };
+            let Some(s) = self.in_streams.get_mut(&stream) else {
+                return;
+            };
+            let next = if idata {
+                s.next_ssn
+            } else {
+                s.next_ssn & 0xffff
+            };
+            let Some((ppid, data)) = s.pending.remove(&next) else {
+                return;
+            };
             s.next_ssn = next.wrapping_add(1);
             self.rx_buffered = self.rx_buffered.saturating_sub(data.len());
             self.push_message(stream, ppid, false, data);
@@ -1678,7 +1876,12 @@ impl Association {
             self.protocol_violation("event queue full", wire::cause::OUT_OF_RESOURCE);
             return;
         }
-        self.events.push_back(Event::Message { stream, ppid, unordered, data });
+        self.events.push_back(Event::Message {
+            stream,
+            ppid,
+            unordered,
+            data,
+        });
     }
 
     fn on_forward_tsn(&mut self, f: &wire::ForwardTsn<'_>) {
@@ -1696,7 +1899,10 @@ impl Association {
         // Drop DATA fragments at or below the new cumulative TSN.
         let keep = self.data_frags.split_off(&(new + 1));
         let dropped = core::mem::replace(&mut self.data_frags, keep);
-        let freed: usize = dropped.values().map(|f| f.data.len() + FRAGMENT_OVERHEAD).sum();
+        let freed: usize = dropped
+            .values()
+            .map(|f| f.data.len() + FRAGMENT_OVERHEAD)
+            .sum();
         self.rx_buffered = self.rx_buffered.saturating_sub(freed);
         let idata = self.idata;
         for e in f.entries() {
@@ -1718,7 +1924,11 @@ impl Association {
                 continue;
             }
             let s = self.in_streams.entry(e.stream).or_default();
-            let next = if idata { s.next_ssn } else { s.next_ssn & 0xffff };
+            let next = if idata {
+                s.next_ssn
+            } else {
+                s.next_ssn & 0xffff
+            };
             let mid = if idata { e.mid } else { e.mid & 0xffff };
             if !ssn_lt(mid, next, idata) {
                 s.next_ssn = mid.wrapping_add(1);
@@ -1746,7 +1956,9 @@ impl Association {
         }
         let mut acked = 0usize;
         while self.cum_acked < cum {
-            let Some(s) = self.inflight.pop_front() else { break };
+            let Some(s) = self.inflight.pop_front() else {
+                break;
+            };
             self.cum_acked += 1;
             self.inflight_bytes -= s.data.len().min(self.inflight_bytes);
             if s.in_flight {
@@ -1776,7 +1988,9 @@ impl Association {
             return;
         }
         let old_cum = self.cum_acked;
-        let Some((_, mut bytes_acked)) = self.process_cum_ack(sack.cum_tsn) else { return };
+        let Some((_, mut bytes_acked)) = self.process_cum_ack(sack.cum_tsn) else {
+            return;
+        };
         let cum_advanced = self.cum_acked > old_cum;
         if cum_advanced {
             self.error_count = 0;
@@ -1791,7 +2005,9 @@ impl Association {
             }
             let (s, e) = (u64::from(s), u64::from(e).min(n));
             for off in s..=e {
-                let Some(c) = self.inflight.get_mut((off - 1) as usize) else { break };
+                let Some(c) = self.inflight.get_mut((off - 1) as usize) else {
+                    break;
+                };
                 if !c.acked {
                     c.acked = true;
                     if !c.abandoned {
@@ -2002,8 +2218,15 @@ impl Association {
             if !self.idata && c.unordered() {
                 continue;
             }
-            let e = wire::SkipEntry { stream: c.stream, unordered: c.unordered(), mid: c.mid };
-            if let Some(x) = entries.iter_mut().find(|x| x.stream == e.stream && x.unordered == e.unordered) {
+            let e = wire::SkipEntry {
+                stream: c.stream,
+                unordered: c.unordered(),
+                mid: c.mid,
+            };
+            if let Some(x) = entries
+                .iter_mut()
+                .find(|x| x.stream == e.stream && x.unordered == e.unordered)
+            {
                 if ssn_lt(x.mid, e.mid, self.idata) {
                     x.mid = e.mid;
                 }
@@ -2035,7 +2258,11 @@ impl Association {
             self.reset_wanted.remove(s);
             self.paused.insert(*s);
         }
-        let req = ResetRequest { seq: self.next_req_seq, last_tsn: (self.next_tsn - 1) as u32, streams: ready };
+        let req = ResetRequest {
+            seq: self.next_req_seq,
+            last_tsn: (self.next_tsn - 1) as u32,
+            streams: ready,
+        };
         self.next_req_seq = self.next_req_seq.wrapping_add(1);
         self.reset_out = Some(req);
         self.queue_reset_request();
@@ -2044,7 +2271,13 @@ impl Association {
     fn queue_reset_request(&mut self) {
         let Some(r) = &self.reset_out else { return };
         let mut v = Vec::new();
-        wire::emit_outgoing_reset(&mut v, r.seq, self.peer_next_req_seq.wrapping_sub(1), r.last_tsn, &r.streams);
+        wire::emit_outgoing_reset(
+            &mut v,
+            r.seq,
+            self.peer_next_req_seq.wrapping_sub(1),
+            r.last_tsn,
+            &r.streams,
+        );
         let mut ch = Vec::new();
         wire::emit_chunk(&mut ch, ct::RECONFIG, 0, &v);
         self.push_ctrl_chunk(ch);
@@ -2065,11 +2298,20 @@ impl Association {
                 break;
             };
             match p {
-                wire::ReconfigParam::OutgoingReset { req_seq, last_tsn, streams, .. } => {
+                wire::ReconfigParam::OutgoingReset {
+                    req_seq,
+                    last_tsn,
+                    streams,
+                    ..
+                } => {
                     let r = self.on_outgoing_reset_request(req_seq, last_tsn, streams);
                     responses.push((req_seq, r));
                 }
-                wire::ReconfigParam::IncomingReset { req_seq, .. } | wire::ReconfigParam::Other { req_seq: Some(req_seq), .. } => {
+                wire::ReconfigParam::IncomingReset { req_seq, .. }
+                | wire::ReconfigParam::Other {
+                    req_seq: Some(req_seq),
+                    ..
+                } => {
                     let r = if req_seq == self.peer_next_req_seq {
                         self.peer_next_req_seq = self.peer_next_req_seq.wrapping_add(1);
                         self.last_peer_result = wire::reconfig_result::DENIED;
@@ -2080,7 +2322,9 @@ impl Association {
                     responses.push((req_seq, r));
                 }
                 wire::ReconfigParam::Other { req_seq: None, .. } => {}
-                wire::ReconfigParam::Response { resp_seq, result } => self.on_reconfig_response(resp_seq, result),
+                wire::ReconfigParam::Response { resp_seq, result } => {
+                    self.on_reconfig_response(resp_seq, result)
+                }
             }
         }
         if !responses.is_empty() {
@@ -2107,7 +2351,10 @@ impl Association {
                 return rr::IN_PROGRESS;
             }
         }
-        let ids: Vec<u16> = streams.chunks_exact(2).map(|c| wire::be16(c, 0).unwrap_or(0)).collect();
+        let ids: Vec<u16> = streams
+            .chunks_exact(2)
+            .map(|c| wire::be16(c, 0).unwrap_or(0))
+            .collect();
         if ids.iter().any(|&s| s >= self.inbound_streams) {
             self.peer_next_req_seq = self.peer_next_req_seq.wrapping_add(1);
             self.last_peer_result = rr::DENIED;
@@ -2120,7 +2367,11 @@ impl Association {
                 self.last_peer_result = rr::DENIED;
                 return rr::DENIED;
             }
-            self.deferred_reset = Some(DeferredReset { seq: req_seq, last_tsn: last, streams: ids });
+            self.deferred_reset = Some(DeferredReset {
+                seq: req_seq,
+                last_tsn: last,
+                streams: ids,
+            });
             return rr::IN_PROGRESS;
         }
         self.perform_incoming_reset(ids);
@@ -2130,11 +2381,15 @@ impl Association {
     }
 
     fn check_deferred_reset(&mut self) {
-        let Some(d) = &self.deferred_reset else { return };
+        let Some(d) = &self.deferred_reset else {
+            return;
+        };
         if d.last_tsn > self.peer_cum {
             return;
         }
-        let Some(d) = self.deferred_reset.take() else { return };
+        let Some(d) = self.deferred_reset.take() else {
+            return;
+        };
         self.perform_incoming_reset(d.streams);
         self.peer_next_req_seq = self.peer_next_req_seq.wrapping_add(1);
         self.last_peer_result = wire::reconfig_result::PERFORMED;
@@ -2146,14 +2401,19 @@ impl Association {
     }
 
     fn perform_incoming_reset(&mut self, ids: Vec<u16>) {
-        let streams: Vec<u16> = if ids.is_empty() { self.in_streams.keys().copied().collect() } else { ids };
+        let streams: Vec<u16> = if ids.is_empty() {
+            self.in_streams.keys().copied().collect()
+        } else {
+            ids
+        };
         for s in &streams {
             if let Some(st) = self.in_streams.remove(s) {
                 let freed: usize = st.pending.values().map(|v| v.1.len()).sum();
                 self.rx_buffered = self.rx_buffered.saturating_sub(freed);
             }
         }
-        self.events.push_back(Event::IncomingStreamsReset { streams });
+        self.events
+            .push_back(Event::IncomingStreamsReset { streams });
     }
 
     fn on_reconfig_response(&mut self, seq: u32, result: u32) {
@@ -2168,7 +2428,9 @@ impl Association {
                 self.set_timer(Timer::Reconfig, self.now + self.rto);
             }
             _ => {
-                let Some(r) = self.reset_out.take() else { return };
+                let Some(r) = self.reset_out.take() else {
+                    return;
+                };
                 self.stop_timer(Timer::Reconfig);
                 let ok = result == rr::PERFORMED || result == rr::NOTHING_TO_DO;
                 for s in &r.streams {
@@ -2187,7 +2449,8 @@ impl Association {
                     }
                 }
                 if ok {
-                    self.events.push_back(Event::OutgoingStreamsReset { streams: r.streams });
+                    self.events
+                        .push_back(Event::OutgoingStreamsReset { streams: r.streams });
                 }
             }
         }
@@ -2198,7 +2461,12 @@ impl Association {
     fn build_packet(&mut self) -> Option<Bytes> {
         let mtu = self.config.mtu;
         let mut buf: Vec<u8> = Vec::with_capacity(mtu);
-        wire::emit_common_header(&mut buf, self.config.src_port, self.config.dst_port, self.peer_tag);
+        wire::emit_common_header(
+            &mut buf,
+            self.config.src_port,
+            self.config.dst_port,
+            self.peer_tag,
+        );
         // Control chunks first (RFC 9260 section 6.10 bundling).
         while let Some(c) = self.ctrl.front() {
             if c.first() != Some(&0) {
@@ -2208,17 +2476,22 @@ impl Association {
             if buf.len() + body_len > mtu && buf.len() > wire::COMMON_HEADER_LEN {
                 break;
             }
-            let Some(c) = self.ctrl.pop_front() else { break };
+            let Some(c) = self.ctrl.pop_front() else {
+                break;
+            };
             buf.extend_from_slice(c.get(1..).unwrap_or(&[]));
         }
-        if self.sack_due && self.can_receive_data() || self.sack_due && self.state == State::ShutdownReceived {
+        if self.sack_due && (self.can_receive_data() || self.state == State::ShutdownReceived) {
             self.emit_sack(&mut buf);
         }
         if self.fwd_pending && self.advanced_ack > self.cum_acked {
             self.fwd_pending = false;
             self.emit_forward_tsn(&mut buf);
         }
-        if matches!(self.state, State::Established | State::ShutdownPending | State::ShutdownReceived) {
+        if matches!(
+            self.state,
+            State::Established | State::ShutdownPending | State::ShutdownReceived
+        ) {
             self.emit_data_chunks(&mut buf);
         }
         if buf.len() <= wire::COMMON_HEADER_LEN {
@@ -2231,7 +2504,12 @@ impl Association {
     fn emit_sack(&mut self, buf: &mut Vec<u8>) {
         let mut gaps: Vec<(u16, u16)> = Vec::new();
         for (&s, &e) in self.received.map.iter() {
-            let (Ok(so), Ok(eo)) = (u16::try_from(s - self.peer_cum), u16::try_from(e - self.peer_cum)) else { break };
+            let (Ok(so), Ok(eo)) = (
+                u16::try_from(s - self.peer_cum),
+                u16::try_from(e - self.peer_cum),
+            ) else {
+                break;
+            };
             gaps.push((so, eo));
             if gaps.len() >= MAX_GAP_BLOCKS {
                 break;
@@ -2241,7 +2519,13 @@ impl Association {
         gaps.truncate(room);
         let dups_n = room.saturating_sub(gaps.len()).min(self.dups.len());
         let a_rwnd = self.rwnd.saturating_sub(self.rx_buffered) as u32;
-        wire::emit_sack(buf, self.peer_cum as u32, a_rwnd, &gaps, self.dups.get(..dups_n).unwrap_or(&[]));
+        wire::emit_sack(
+            buf,
+            self.peer_cum as u32,
+            a_rwnd,
+            &gaps,
+            self.dups.get(..dups_n).unwrap_or(&[]),
+        );
         self.dups.clear();
         self.sack_due = false;
         self.packets_unacked = 0;
@@ -2250,7 +2534,11 @@ impl Association {
 
     fn emit_data_chunks(&mut self, buf: &mut Vec<u8>) {
         let mtu = self.config.mtu;
-        let hl = if self.idata { wire::IDATA_HEADER_LEN } else { wire::DATA_HEADER_LEN };
+        let hl = if self.idata {
+            wire::IDATA_HEADER_LEN
+        } else {
+            wire::DATA_HEADER_LEN
+        };
         let now = self.now;
         let mut sent_any = false;
         // Retransmissions first (RFC 9260 section 6.1 rule C / 7.2.4).
@@ -2268,7 +2556,8 @@ impl Association {
                 self.rtx.remove(&tsn);
                 continue;
             }
-            let expired = c.max_rtx.is_some_and(|m| c.tx_count > m) || c.expires.is_some_and(|e| now >= e);
+            let expired =
+                c.max_rtx.is_some_and(|m| c.tx_count > m) || c.expires.is_some_and(|e| now >= e);
             if expired {
                 let key = (c.stream, c.unordered(), c.mid);
                 self.rtx.remove(&tsn);
@@ -2285,8 +2574,20 @@ impl Association {
             }
             self.rtx.remove(&tsn);
             let idata = self.idata;
-            let Some(c) = self.inflight.get_mut(idx) else { break };
-            wire::emit_data_header(buf, idata, c.flags, tsn as u32, c.stream, c.mid, c.fsn, c.ppid, c.data.len());
+            let Some(c) = self.inflight.get_mut(idx) else {
+                break;
+            };
+            wire::emit_data_header(
+                buf,
+                idata,
+                c.flags,
+                tsn as u32,
+                c.stream,
+                c.mid,
+                c.fsn,
+                c.ppid,
+                c.data.len(),
+            );
             buf.extend_from_slice(&c.data);
             wire::pad4(buf);
             c.tx_count += 1;
@@ -2317,7 +2618,9 @@ impl Association {
             if self.peer_rwnd == 0 && !zero_window_probe {
                 break;
             }
-            let Some(stream) = self.pick_stream() else { break };
+            let Some(stream) = self.pick_stream() else {
+                break;
+            };
             let idata = self.idata;
             let Some(s) = self.out_streams.get_mut(&stream) else {
                 self.ready.pop_front();
@@ -2343,7 +2646,10 @@ impl Association {
             let remaining = m.data.len() - m.offset;
             // Avoid fragmenting a message that would fit in an empty packet into a tiny tail.
             let max_payload = (mtu - wire::COMMON_HEADER_LEN - hl) & !3;
-            if remaining > room && remaining <= max_payload && buf.len() > wire::COMMON_HEADER_LEN + 200 {
+            if remaining > room
+                && remaining <= max_payload
+                && buf.len() > wire::COMMON_HEADER_LEN + 200
+            {
                 break;
             }
             if !zero_window_probe && remaining.min(room) > self.peer_rwnd && self.flight_size > 0 {
@@ -2363,7 +2669,11 @@ impl Association {
                         }
                     } else {
                         let x = s.next_ssn;
-                        s.next_ssn = if idata { x.wrapping_add(1) } else { (x + 1) & 0xffff };
+                        s.next_ssn = if idata {
+                            x.wrapping_add(1)
+                        } else {
+                            (x + 1) & 0xffff
+                        };
                         x
                     };
                     m.mid = Some(x);
@@ -2415,7 +2725,17 @@ impl Association {
             }
             let tsn = self.next_tsn;
             self.next_tsn += 1;
-            wire::emit_data_header(buf, idata, flags, tsn as u32, stream, mid, fsn, ppid, data.len());
+            wire::emit_data_header(
+                buf,
+                idata,
+                flags,
+                tsn as u32,
+                stream,
+                mid,
+                fsn,
+                ppid,
+                data.len(),
+            );
             buf.extend_from_slice(&data);
             wire::pad4(buf);
             self.flight_size += data.len();

@@ -119,24 +119,41 @@ impl OpenMessage {
     /// Decodes a DATA_CHANNEL_OPEN; lengths past the payload are an error.
     pub fn parse(b: &[u8]) -> Result<Self, Error> {
         if b.len() < 12 {
-            return Err(Error::Truncated { what: "DATA_CHANNEL_OPEN", need: 12, have: b.len() });
+            return Err(Error::Truncated {
+                what: "DATA_CHANNEL_OPEN",
+                need: 12,
+                have: b.len(),
+            });
         }
         if b.first() != Some(&MSG_OPEN) {
-            return Err(Error::InvalidField { field: "DCEP message type", value: u64::from(*b.first().unwrap_or(&0)) });
+            return Err(Error::InvalidField {
+                field: "DCEP message type",
+                value: u64::from(*b.first().unwrap_or(&0)),
+            });
         }
         let ctype = b.get(1).copied().unwrap_or(0);
         let priority = be16(b, 2).unwrap_or(0);
         let rel = be32(b, 4).unwrap_or(0);
         let ll = usize::from(be16(b, 8).unwrap_or(0));
         let pl = usize::from(be16(b, 10).unwrap_or(0));
-        let (Some(label), Some(protocol)) = (b.get(12..12 + ll), b.get(12 + ll..12 + ll + pl)) else {
-            return Err(Error::Truncated { what: "DATA_CHANNEL_OPEN label/protocol", need: 12 + ll + pl, have: b.len() });
+        let (Some(label), Some(protocol)) = (b.get(12..12 + ll), b.get(12 + ll..12 + ll + pl))
+        else {
+            return Err(Error::Truncated {
+                what: "DATA_CHANNEL_OPEN label/protocol",
+                need: 12 + ll + pl,
+                have: b.len(),
+            });
         };
         let reliability = match ctype & 0x7f {
             0x00 => Reliability::Reliable,
             0x01 => Reliability::MaxRetransmits(rel),
             0x02 => Reliability::MaxLifetimeMs(rel),
-            other => return Err(Error::InvalidField { field: "DCEP channel type", value: u64::from(other) }),
+            other => {
+                return Err(Error::InvalidField {
+                    field: "DCEP channel type",
+                    value: u64::from(other),
+                });
+            }
         };
         Ok(OpenMessage {
             config: ChannelConfig {
@@ -249,7 +266,12 @@ pub struct DataChannels {
 impl DataChannels {
     /// Creates the association (see [`Association::new`]).
     pub fn new(config: Config, role: DtlsRole, now: Instant) -> Self {
-        DataChannels { assoc: Association::new(config, now), role, channels: BTreeMap::new(), events: VecDeque::new() }
+        DataChannels {
+            assoc: Association::new(config, now),
+            role,
+            channels: BTreeMap::new(),
+            events: VecDeque::new(),
+        }
     }
 
     /// The association.
@@ -302,20 +324,53 @@ impl DataChannels {
         let id = match config.negotiated {
             Some(id) => {
                 if self.channels.contains_key(&id) {
-                    return Err(Error::DataChannel { what: "stream id already in use" });
+                    return Err(Error::DataChannel {
+                        what: "stream id already in use",
+                    });
                 }
                 id
             }
             None => self.free_id()?,
         };
         if let Some(n) = config.negotiated {
-            self.channels.insert(n, Channel { config: config.clone(), acked: true, closing: false, out_reset: false, in_reset: false });
-            self.events.push_back(DataChannelEvent::ChannelOpen { id, label: config.label, protocol: config.protocol });
+            self.channels.insert(
+                n,
+                Channel {
+                    config: config.clone(),
+                    acked: true,
+                    closing: false,
+                    out_reset: false,
+                    in_reset: false,
+                },
+            );
+            self.events.push_back(DataChannelEvent::ChannelOpen {
+                id,
+                label: config.label,
+                protocol: config.protocol,
+            });
             return Ok(id);
         }
-        let open = OpenMessage { config: config.clone() }.emit();
-        self.assoc.send(now, id, ppid::DCEP, Bytes::from(open), SendOptions::default())?;
-        self.channels.insert(id, Channel { config, acked: false, closing: false, out_reset: false, in_reset: false });
+        let open = OpenMessage {
+            config: config.clone(),
+        }
+        .emit();
+        self.assoc.send(
+            now,
+            id,
+            ppid::DCEP,
+            Bytes::from(open),
+            SendOptions::default(),
+        )?;
+        self.channels.insert(
+            id,
+            Channel {
+                config,
+                acked: false,
+                closing: false,
+                out_reset: false,
+                in_reset: false,
+            },
+        );
         Ok(id)
     }
 
@@ -329,9 +384,13 @@ impl DataChannels {
             if !self.channels.contains_key(&id) {
                 return Ok(id);
             }
-            id = id.checked_add(2).ok_or(Error::DataChannel { what: "no free stream id" })?;
+            id = id.checked_add(2).ok_or(Error::DataChannel {
+                what: "no free stream id",
+            })?;
         }
-        Err(Error::DataChannel { what: "no free stream id" })
+        Err(Error::DataChannel {
+            what: "no free stream id",
+        })
     }
 
     /// Sends a string message (PPID 51, or 56 when empty).
@@ -345,9 +404,13 @@ impl DataChannels {
     }
 
     fn send_with(&mut self, now: Instant, id: u16, binary: bool, data: Bytes) -> Result<(), Error> {
-        let ch = self.channels.get(&id).ok_or(Error::DataChannel { what: "no such channel" })?;
+        let ch = self.channels.get(&id).ok_or(Error::DataChannel {
+            what: "no such channel",
+        })?;
         if ch.closing {
-            return Err(Error::DataChannel { what: "channel is closing" });
+            return Err(Error::DataChannel {
+                what: "channel is closing",
+            });
         }
         let opts = ch.config.send_options(ch.acked);
         let (p, data) = match (binary, data.is_empty()) {
@@ -362,7 +425,9 @@ impl DataChannels {
 
     /// Closes a channel by resetting its outgoing stream (RFC 8831 section 6.7).
     pub fn close(&mut self, now: Instant, id: u16) -> Result<(), Error> {
-        let ch = self.channels.get_mut(&id).ok_or(Error::DataChannel { what: "no such channel" })?;
+        let ch = self.channels.get_mut(&id).ok_or(Error::DataChannel {
+            what: "no such channel",
+        })?;
         if ch.closing {
             return Ok(());
         }
@@ -397,15 +462,19 @@ impl DataChannels {
         while let Some(e) = self.assoc.poll_event() {
             match e {
                 Event::Connected => self.events.push_back(DataChannelEvent::Connected),
-                Event::Message { stream, ppid, data, .. } => self.on_message(now, stream, ppid, data),
-                Event::BufferedAmountLow { stream } => {
-                    if self.channels.contains_key(&stream) {
-                        self.events.push_back(DataChannelEvent::BufferedAmountLow { id: stream });
-                    }
+                Event::Message {
+                    stream, ppid, data, ..
+                } => self.on_message(now, stream, ppid, data),
+                Event::BufferedAmountLow { stream } if self.channels.contains_key(&stream) => {
+                    self.events
+                        .push_back(DataChannelEvent::BufferedAmountLow { id: stream });
                 }
+                Event::BufferedAmountLow { .. } => {}
                 Event::IncomingStreamsReset { streams } => {
                     for id in streams {
-                        let Some(ch) = self.channels.get_mut(&id) else { continue };
+                        let Some(ch) = self.channels.get_mut(&id) else {
+                            continue;
+                        };
                         ch.in_reset = true;
                         if !ch.closing {
                             // The peer closed: reset our side too (RFC 8831 section 6.7).
@@ -427,15 +496,19 @@ impl DataChannels {
                     self.channels.clear();
                     self.events.push_back(DataChannelEvent::Closed { reason });
                 }
-                _ => {}
             }
         }
     }
 
     fn maybe_closed(&mut self, id: u16) {
-        if self.channels.get(&id).is_some_and(|c| c.in_reset && c.out_reset) {
+        if self
+            .channels
+            .get(&id)
+            .is_some_and(|c| c.in_reset && c.out_reset)
+        {
             self.channels.remove(&id);
-            self.events.push_back(DataChannelEvent::ChannelClosed { id });
+            self.events
+                .push_back(DataChannelEvent::ChannelClosed { id });
         }
     }
 
@@ -447,13 +520,16 @@ impl DataChannels {
                     // Receiving data implies the peer got our OPEN (RFC 8832 section 6).
                     ch.acked = true;
                     let binary = p == ppid::BINARY || p == ppid::BINARY_PARTIAL;
-                    self.events.push_back(DataChannelEvent::Message { id, binary, data });
+                    self.events
+                        .push_back(DataChannelEvent::Message { id, binary, data });
                 }
             }
-            ppid::STRING_EMPTY | ppid::BINARY_EMPTY => {
-                if self.channels.contains_key(&id) {
-                    self.events.push_back(DataChannelEvent::Message { id, binary: p == ppid::BINARY_EMPTY, data: Bytes::new() });
-                }
+            ppid::STRING_EMPTY | ppid::BINARY_EMPTY if self.channels.contains_key(&id) => {
+                self.events.push_back(DataChannelEvent::Message {
+                    id,
+                    binary: p == ppid::BINARY_EMPTY,
+                    data: Bytes::new(),
+                });
             }
             _ => {}
         }
@@ -463,25 +539,50 @@ impl DataChannels {
         match data.first() {
             Some(&MSG_OPEN) => {
                 if !self.peer_parity_ok(id) {
-                    self.reject(now, id, Error::DataChannel { what: "DATA_CHANNEL_OPEN on a stream id of our parity" });
+                    self.reject(
+                        now,
+                        id,
+                        Error::DataChannel {
+                            what: "DATA_CHANNEL_OPEN on a stream id of our parity",
+                        },
+                    );
                     return;
                 }
                 if self.channels.contains_key(&id) {
                     self.events.push_back(DataChannelEvent::ChannelError {
                         id,
-                        error: Error::DataChannel { what: "DATA_CHANNEL_OPEN for an open stream" },
+                        error: Error::DataChannel {
+                            what: "DATA_CHANNEL_OPEN for an open stream",
+                        },
                     });
                     return;
                 }
                 match OpenMessage::parse(data) {
                     Ok(m) => {
                         let ack = Bytes::from_static(&[MSG_ACK]);
-                        if self.assoc.send(now, id, ppid::DCEP, ack, SendOptions::default()).is_err() {
+                        if self
+                            .assoc
+                            .send(now, id, ppid::DCEP, ack, SendOptions::default())
+                            .is_err()
+                        {
                             return;
                         }
                         let c = m.config;
-                        self.events.push_back(DataChannelEvent::ChannelOpen { id, label: c.label.clone(), protocol: c.protocol.clone() });
-                        self.channels.insert(id, Channel { config: c, acked: true, closing: false, out_reset: false, in_reset: false });
+                        self.events.push_back(DataChannelEvent::ChannelOpen {
+                            id,
+                            label: c.label.clone(),
+                            protocol: c.protocol.clone(),
+                        });
+                        self.channels.insert(
+                            id,
+                            Channel {
+                                config: c,
+                                acked: true,
+                                closing: false,
+                                out_reset: false,
+                                in_reset: false,
+                            },
+                        );
                     }
                     Err(e) => self.reject(now, id, e),
                 }
@@ -490,8 +591,13 @@ impl DataChannels {
                 if let Some(ch) = self.channels.get_mut(&id) {
                     if !ch.acked {
                         ch.acked = true;
-                        let (label, protocol) = (ch.config.label.clone(), ch.config.protocol.clone());
-                        self.events.push_back(DataChannelEvent::ChannelOpen { id, label, protocol });
+                        let (label, protocol) =
+                            (ch.config.label.clone(), ch.config.protocol.clone());
+                        self.events.push_back(DataChannelEvent::ChannelOpen {
+                            id,
+                            label,
+                            protocol,
+                        });
                     }
                 }
             }
@@ -500,7 +606,8 @@ impl DataChannels {
     }
 
     fn reject(&mut self, now: Instant, id: u16, error: Error) {
-        self.events.push_back(DataChannelEvent::ChannelError { id, error });
+        self.events
+            .push_back(DataChannelEvent::ChannelError { id, error });
         if id < self.assoc.outbound_streams() {
             let _ = self.assoc.reset_streams(now, &[id]);
         }

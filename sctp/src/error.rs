@@ -93,7 +93,10 @@ impl fmt::Display for Error {
                 "wrong verification tag {received:#010x}, expected {expected:#010x}"
             ),
             Error::BufferTooSmall { need, have } => {
-                write!(f, "output buffer too small: need {need} octets, have {have}")
+                write!(
+                    f,
+                    "output buffer too small: need {need} octets, have {have}"
+                )
             }
             Error::MessageTooLarge { size, max } => {
                 write!(f, "message of {size} octets exceeds the maximum of {max}")

@@ -12,7 +12,9 @@ use crate::{Association, Config, SendOptions};
 /// FORWARD-TSN must give a value that parses to the same thing.
 #[allow(clippy::panic)]
 pub fn packet(data: &[u8]) {
-    let Ok(pkt) = wire::Packet::parse(data) else { return };
+    let Ok(pkt) = wire::Packet::parse(data) else {
+        return;
+    };
     let _ = pkt.verify_checksum(data, false);
     for c in pkt.chunks() {
         let Ok(c) = c else { break };
@@ -22,8 +24,13 @@ pub fn packet(data: &[u8]) {
                     let mut out = Vec::new();
                     d.emit(&mut out);
                     assert_eq!(out.len(), d.buffer_len());
-                    let p2 = wire::Packet { header: pkt.header, chunk_bytes: &out };
-                    let Some(Ok(c2)) = p2.chunks().next() else { panic!("re-encoded DATA does not frame") };
+                    let p2 = wire::Packet {
+                        header: pkt.header,
+                        chunk_bytes: &out,
+                    };
+                    let Some(Ok(c2)) = p2.chunks().next() else {
+                        panic!("re-encoded DATA does not frame")
+                    };
                     assert_eq!(wire::DataChunk::parse(&c2).ok(), Some(d));
                 }
             }
@@ -61,7 +68,12 @@ pub fn packet(data: &[u8]) {
 }
 
 fn pair(now: Instant, idata: bool) -> (Association, Association) {
-    let cfg = |seed| Config { seed: Some(seed), enable_idata: idata, max_message_size: 64 * 1024, ..Config::default() };
+    let cfg = |seed| Config {
+        seed: Some(seed),
+        enable_idata: idata,
+        max_message_size: 64 * 1024,
+        ..Config::default()
+    };
     let mut a = Association::new(cfg(1), now);
     let mut b = Association::new(cfg(2), now);
     let _ = a.connect(now);
@@ -115,7 +127,12 @@ pub fn association(data: &[u8]) {
                 let body = rest.get(1..1 + n).unwrap_or(rest.get(1..).unwrap_or(&[]));
                 rest = rest.get(1 + body.len()..).unwrap_or(&[]);
                 let mut p = Vec::with_capacity(12 + body.len());
-                wire::emit_common_header(&mut p, 5000, 5000, if op % 8 == 0 { b.local_tag() } else { 0 });
+                wire::emit_common_header(
+                    &mut p,
+                    5000,
+                    5000,
+                    if op % 8 == 0 { b.local_tag() } else { 0 },
+                );
                 p.extend_from_slice(body);
                 wire::finish_packet(&mut p, false);
                 b.handle_receive(now, &p);
@@ -176,7 +193,10 @@ pub fn association(data: &[u8]) {
         }
         while b.poll_event().is_some() {}
         let cap = b.config().max_receive_window as usize * 2 + 64 * 1024;
-        assert!(b.rx_buffered_for_fuzzing() <= cap, "receive buffer over its cap");
+        assert!(
+            b.rx_buffered_for_fuzzing() <= cap,
+            "receive buffer over its cap"
+        );
         assert!(b.send_buffer_used() <= b.config().max_send_buffer);
     }
     exchange(&mut a, &mut b, now, 32);

@@ -109,7 +109,8 @@ pub mod cause {
 /// The Error Detection Method Identifier for "SCTP over DTLS" (RFC 9653 section 7).
 pub const EDMID_DTLS: u32 = 1;
 
-static CRC32C: crc::Crc<u32, crc::Table<16>> = crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
+static CRC32C: crc::Crc<u32, crc::Table<16>> =
+    crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
 
 /// CRC32c (Castagnoli) of `data`, table-driven slice-by-16 (RFC 9260 appendix A).
 pub fn crc32c(data: &[u8]) -> u32 {
@@ -150,7 +151,11 @@ pub(crate) fn be32(b: &[u8], off: usize) -> Option<u32> {
 
 fn need(what: &'static str, b: &[u8], n: usize) -> Result<(), Error> {
     if b.len() < n {
-        Err(Error::Truncated { what, need: n, have: b.len() })
+        Err(Error::Truncated {
+            what,
+            need: n,
+            have: b.len(),
+        })
     } else {
         Ok(())
     }
@@ -188,7 +193,10 @@ impl<'a> Packet<'a> {
             vtag: be32(buf, 4).unwrap_or(0),
             checksum: be32(buf, 8).unwrap_or(0).swap_bytes(),
         };
-        Ok(Packet { header, chunk_bytes: buf.get(COMMON_HEADER_LEN..).unwrap_or(&[]) })
+        Ok(Packet {
+            header,
+            chunk_bytes: buf.get(COMMON_HEADER_LEN..).unwrap_or(&[]),
+        })
     }
 
     /// Verifies the CRC32c over `buf` (the same bytes given to `parse`). When `allow_zero`
@@ -201,13 +209,18 @@ impl<'a> Packet<'a> {
         if computed == self.header.checksum {
             Ok(())
         } else {
-            Err(Error::BadChecksum { received: self.header.checksum, computed })
+            Err(Error::BadChecksum {
+                received: self.header.checksum,
+                computed,
+            })
         }
     }
 
     /// Iterates the chunks; yields an error (and then stops) on a malformed chunk header.
     pub fn chunks(&self) -> ChunkIter<'a> {
-        ChunkIter { rest: self.chunk_bytes }
+        ChunkIter {
+            rest: self.chunk_bytes,
+        }
     }
 }
 
@@ -238,18 +251,29 @@ impl<'a> Iterator for ChunkIter<'a> {
         let b = self.rest;
         if b.len() < 4 {
             self.rest = &[];
-            return Some(Err(Error::Truncated { what: "chunk header", need: 4, have: b.len() }));
+            return Some(Err(Error::Truncated {
+                what: "chunk header",
+                need: 4,
+                have: b.len(),
+            }));
         }
         let typ = *b.first()?;
         let flags = *b.get(1)?;
         let len = usize::from(be16(b, 2)?);
         if len < 4 {
             self.rest = &[];
-            return Some(Err(Error::InvalidField { field: "chunk length", value: len as u64 }));
+            return Some(Err(Error::InvalidField {
+                field: "chunk length",
+                value: len as u64,
+            }));
         }
         let Some(value) = b.get(4..len) else {
             self.rest = &[];
-            return Some(Err(Error::Truncated { what: "chunk", need: len, have: b.len() }));
+            return Some(Err(Error::Truncated {
+                what: "chunk",
+                need: len,
+                have: b.len(),
+            }));
         };
         let padded = (len + 3) & !3;
         self.rest = b.get(padded..).unwrap_or(&[]);
@@ -305,7 +329,10 @@ impl<'a> DataChunk<'a> {
         need(if idata { "I-DATA chunk" } else { "DATA chunk" }, v, hl)?;
         let payload = v.get(hl..).unwrap_or(&[]);
         if payload.is_empty() {
-            return Err(Error::InvalidField { field: "DATA payload length", value: 0 });
+            return Err(Error::InvalidField {
+                field: "DATA payload length",
+                value: 0,
+            });
         }
         let f = raw.flags;
         let begin = f & data_flags::B != 0;
@@ -316,7 +343,11 @@ impl<'a> DataChunk<'a> {
             let x = be32(v, 12).unwrap_or(0);
             if begin { (mid, 0, x) } else { (mid, x, 0) }
         } else {
-            (u32::from(be16(v, 6).unwrap_or(0)), 0, be32(v, 8).unwrap_or(0))
+            (
+                u32::from(be16(v, 6).unwrap_or(0)),
+                0,
+                be32(v, 8).unwrap_or(0),
+            )
         };
         Ok(DataChunk {
             idata,
@@ -335,7 +366,11 @@ impl<'a> DataChunk<'a> {
 
     /// Encoded length including padding.
     pub fn buffer_len(&self) -> usize {
-        let h = if self.idata { IDATA_HEADER_LEN } else { DATA_HEADER_LEN };
+        let h = if self.idata {
+            IDATA_HEADER_LEN
+        } else {
+            DATA_HEADER_LEN
+        };
         (h + self.payload.len() + 3) & !3
     }
 
@@ -354,7 +389,17 @@ impl<'a> DataChunk<'a> {
         if self.immediate {
             flags |= data_flags::I;
         }
-        emit_data_header(out, self.idata, flags, self.tsn, self.stream, self.mid, self.fsn, self.ppid, self.payload.len());
+        emit_data_header(
+            out,
+            self.idata,
+            flags,
+            self.tsn,
+            self.stream,
+            self.mid,
+            self.fsn,
+            self.ppid,
+            self.payload.len(),
+        );
         out.extend_from_slice(self.payload);
         pad4(out);
     }
@@ -383,7 +428,11 @@ pub fn emit_data_header(
         h[4..8].copy_from_slice(&tsn.to_be_bytes());
         h[8..10].copy_from_slice(&stream.to_be_bytes());
         h[12..16].copy_from_slice(&mid.to_be_bytes());
-        let x = if flags & data_flags::B != 0 { ppid } else { fsn };
+        let x = if flags & data_flags::B != 0 {
+            ppid
+        } else {
+            fsn
+        };
         h[16..20].copy_from_slice(&x.to_be_bytes());
         out.extend_from_slice(&h);
     } else {
@@ -404,7 +453,7 @@ pub fn emit_data_header(
 #[inline]
 pub fn pad4(out: &mut Vec<u8>) {
     let n = (4 - out.len() % 4) % 4;
-    out.extend_from_slice(&[0u8; 3][..n]);
+    out.resize(out.len() + n, 0);
 }
 
 /// Appends a common header with a zero checksum (filled by [`finish_packet`]).
@@ -465,16 +514,27 @@ impl<'a> Iterator for ParamIter<'a> {
         let b = self.rest;
         let (Some(typ), Some(len)) = (be16(b, 0), be16(b, 2)) else {
             self.rest = &[];
-            return Some(Err(Error::Truncated { what: "parameter header", need: 4, have: b.len() }));
+            return Some(Err(Error::Truncated {
+                what: "parameter header",
+                need: 4,
+                have: b.len(),
+            }));
         };
         let len = usize::from(len);
         if len < 4 {
             self.rest = &[];
-            return Some(Err(Error::InvalidField { field: "parameter length", value: len as u64 }));
+            return Some(Err(Error::InvalidField {
+                field: "parameter length",
+                value: len as u64,
+            }));
         }
         let Some(value) = b.get(4..len) else {
             self.rest = &[];
-            return Some(Err(Error::Truncated { what: "parameter", need: len, have: b.len() }));
+            return Some(Err(Error::Truncated {
+                what: "parameter",
+                need: len,
+                have: b.len(),
+            }));
         };
         self.rest = b.get((len + 3) & !3..).unwrap_or(&[]);
         Some(Ok(Param { typ, value }))
@@ -516,10 +576,16 @@ impl<'a> Init<'a> {
         let mis = be16(v, 10).unwrap_or(0);
         let initial_tsn = be32(v, 12).unwrap_or(0);
         if init_tag == 0 {
-            return Err(Error::InvalidField { field: "initiate tag", value: 0 });
+            return Err(Error::InvalidField {
+                field: "initiate tag",
+                value: 0,
+            });
         }
         if os == 0 || mis == 0 {
-            return Err(Error::InvalidField { field: "stream count", value: 0 });
+            return Err(Error::InvalidField {
+                field: "stream count",
+                value: 0,
+            });
         }
         let mut init = Init {
             init_tag,
@@ -687,29 +753,38 @@ impl<'a> ForwardTsn<'a> {
         let es = if idata { 8 } else { 4 };
         let entries = v.get(4..).unwrap_or(&[]);
         if entries.len() % es != 0 {
-            return Err(Error::InvalidField { field: "FORWARD-TSN length", value: v.len() as u64 });
+            return Err(Error::InvalidField {
+                field: "FORWARD-TSN length",
+                value: v.len() as u64,
+            });
         }
-        Ok(ForwardTsn { idata, new_cum_tsn: be32(v, 0).unwrap_or(0), entries })
+        Ok(ForwardTsn {
+            idata,
+            new_cum_tsn: be32(v, 0).unwrap_or(0),
+            entries,
+        })
     }
 
     /// The stream entries.
     pub fn entries(&self) -> impl Iterator<Item = SkipEntry> + 'a {
         let idata = self.idata;
-        self.entries.chunks_exact(if idata { 8 } else { 4 }).map(move |c| {
-            if idata {
-                SkipEntry {
-                    stream: be16(c, 0).unwrap_or(0),
-                    unordered: be16(c, 2).unwrap_or(0) & 1 != 0,
-                    mid: be32(c, 4).unwrap_or(0),
+        self.entries
+            .chunks_exact(if idata { 8 } else { 4 })
+            .map(move |c| {
+                if idata {
+                    SkipEntry {
+                        stream: be16(c, 0).unwrap_or(0),
+                        unordered: be16(c, 2).unwrap_or(0) & 1 != 0,
+                        mid: be32(c, 4).unwrap_or(0),
+                    }
+                } else {
+                    SkipEntry {
+                        stream: be16(c, 0).unwrap_or(0),
+                        unordered: false,
+                        mid: u32::from(be16(c, 2).unwrap_or(0)),
+                    }
                 }
-            } else {
-                SkipEntry {
-                    stream: be16(c, 0).unwrap_or(0),
-                    unordered: false,
-                    mid: u32::from(be16(c, 2).unwrap_or(0)),
-                }
-            }
-        })
+            })
     }
 }
 
@@ -726,7 +801,16 @@ pub fn emit_forward_tsn(out: &mut Vec<u8>, idata: bool, new_cum: u32, entries: &
             v.extend_from_slice(&(e.mid as u16).to_be_bytes());
         }
     }
-    emit_chunk(out, if idata { ct::IFORWARD_TSN } else { ct::FORWARD_TSN }, 0, &v);
+    emit_chunk(
+        out,
+        if idata {
+            ct::IFORWARD_TSN
+        } else {
+            ct::FORWARD_TSN
+        },
+        0,
+        &v,
+    );
 }
 
 /// A RE-CONFIG parameter (RFC 6525 section 4).
@@ -788,7 +872,11 @@ pub mod reconfig_result {
 pub fn reconfig_params(v: &[u8]) -> impl Iterator<Item = Result<ReconfigParam<'_>, Error>> {
     ParamIter::new(v).map(|p| {
         let p = p?;
-        let t = |n| Error::Truncated { what: "RE-CONFIG parameter", need: n, have: p.value.len() };
+        let t = |n| Error::Truncated {
+            what: "RE-CONFIG parameter",
+            need: n,
+            have: p.value.len(),
+        };
         Ok(match p.typ {
             pt::OUTGOING_RESET => {
                 need("Outgoing SSN Reset Request", p.value, 12)?;
@@ -817,13 +905,22 @@ pub fn reconfig_params(v: &[u8]) -> impl Iterator<Item = Result<ReconfigParam<'_
                     result: be32(p.value, 4).unwrap_or(0),
                 }
             }
-            typ => ReconfigParam::Other { typ, req_seq: be32(p.value, 0) },
+            typ => ReconfigParam::Other {
+                typ,
+                req_seq: be32(p.value, 0),
+            },
         })
     })
 }
 
 /// Appends an Outgoing SSN Reset Request parameter.
-pub fn emit_outgoing_reset(out: &mut Vec<u8>, req_seq: u32, resp_seq: u32, last_tsn: u32, streams: &[u16]) {
+pub fn emit_outgoing_reset(
+    out: &mut Vec<u8>,
+    req_seq: u32,
+    resp_seq: u32,
+    last_tsn: u32,
+    streams: &[u16],
+) {
     let mut v = Vec::with_capacity(12 + 2 * streams.len());
     v.extend_from_slice(&req_seq.to_be_bytes());
     v.extend_from_slice(&resp_seq.to_be_bytes());
@@ -865,7 +962,14 @@ mod tests {
     fn chunk_iter_rejects_length_past_end() {
         let pkt = [0u8, 0, 0, 40, 1, 2, 3, 4];
         let mut it = ChunkIter { rest: &pkt };
-        assert!(matches!(it.next(), Some(Err(Error::Truncated { need: 40, have: 8, .. }))));
+        assert!(matches!(
+            it.next(),
+            Some(Err(Error::Truncated {
+                need: 40,
+                have: 8,
+                ..
+            }))
+        ));
     }
 
     #[test]

@@ -1,5 +1,11 @@
 //! Negative tests: packets from a hostile peer are counted and dropped (or answered the way
 //! RFC 9260 says), never panic, never grow memory past the caps, never corrupt the state.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -26,7 +32,17 @@ fn chunk(typ: u8, flags: u8, value: &[u8]) -> Vec<u8> {
 
 fn data(tsn: u32, stream: u16, ssn: u16, flags: u8, payload: &[u8]) -> Vec<u8> {
     let mut v = Vec::new();
-    wire::emit_data_header(&mut v, false, flags, tsn, stream, u32::from(ssn), 0, 53, payload.len());
+    wire::emit_data_header(
+        &mut v,
+        false,
+        flags,
+        tsn,
+        stream,
+        u32::from(ssn),
+        0,
+        53,
+        payload.len(),
+    );
     v.extend_from_slice(payload);
     wire::pad4(&mut v);
     v
@@ -34,14 +50,28 @@ fn data(tsn: u32, stream: u16, ssn: u16, flags: u8, payload: &[u8]) -> Vec<u8> {
 
 /// A connected pair without I-DATA, and the next TSN `a` would use.
 fn setup() -> (Pair, u32) {
-    let c = |s| Config { enable_idata: false, max_message_size: 64 * 1024, ..cfg(s) };
+    let c = |s| Config {
+        enable_idata: false,
+        max_message_size: 64 * 1024,
+        ..cfg(s)
+    };
     let mut p = Pair::new(c(40), c(41));
     p.a.connect(p.now).unwrap();
     p.drive_until(|p| p.a.is_established() && p.b.is_established(), 1000);
-    p.a.send(p.now, 0, 53, Bytes::from_static(b"probe"), SendOptions::default()).unwrap();
+    p.a.send(
+        p.now,
+        0,
+        53,
+        Bytes::from_static(b"probe"),
+        SendOptions::default(),
+    )
+    .unwrap();
     let t = p.a.poll_transmit().unwrap();
     let pk = wire::Packet::parse(&t.payload).unwrap();
-    let raw = pk.chunks().find_map(|c| c.ok().filter(|c| c.typ == ct::DATA)).unwrap();
+    let raw = pk
+        .chunks()
+        .find_map(|c| c.ok().filter(|c| c.typ == ct::DATA))
+        .unwrap();
     let tsn = wire::DataChunk::parse(&raw).unwrap().tsn;
     p.b.handle_receive(p.now, &t.payload);
     p.drive_until(|p| p.messages(1).len() == 1, 1000);
@@ -50,8 +80,18 @@ fn setup() -> (Pair, u32) {
 }
 
 fn still_works(p: &mut Pair) {
-    p.a.send(p.now, 0, 53, Bytes::from_static(b"after"), SendOptions::default()).unwrap();
-    p.drive_until(|p| p.messages(1).iter().any(|m| &m.2[..] == b"after"), 10_000);
+    p.a.send(
+        p.now,
+        0,
+        53,
+        Bytes::from_static(b"after"),
+        SendOptions::default(),
+    )
+    .unwrap();
+    p.drive_until(
+        |p| p.messages(1).iter().any(|m| &m.2[..] == b"after"),
+        10_000,
+    );
     assert!(p.a.is_established() && p.b.is_established());
 }
 
@@ -78,14 +118,28 @@ fn zero_checksum_rejected_unless_negotiated() {
 
 #[test]
 fn zero_checksum_negotiated_over_dtls() {
-    let c = |s| Config { zero_checksum: true, ..cfg(s) };
+    let c = |s| Config {
+        zero_checksum: true,
+        ..cfg(s)
+    };
     let mut p = Pair::new(c(1), c(2));
     p.a.connect(p.now).unwrap();
     p.drive_until(|p| p.a.is_established() && p.b.is_established(), 1000);
     assert!(p.a.zero_checksum_negotiated() && p.b.zero_checksum_negotiated());
-    p.a.send(p.now, 0, 53, Bytes::from_static(b"zc"), SendOptions::default()).unwrap();
+    p.a.send(
+        p.now,
+        0,
+        53,
+        Bytes::from_static(b"zc"),
+        SendOptions::default(),
+    )
+    .unwrap();
     let t = p.a.poll_transmit().unwrap();
-    assert_eq!(&t.payload[8..12], &[0, 0, 0, 0], "RFC 9653: checksum field zero");
+    assert_eq!(
+        &t.payload[8..12],
+        &[0, 0, 0, 0],
+        "RFC 9653: checksum field zero"
+    );
     p.b.handle_receive(p.now, &t.payload);
     p.drive_until(|p| !p.messages(1).is_empty(), 1000);
     // One side only: not negotiated.
@@ -183,7 +237,10 @@ fn stale_cookie_is_refused_with_error() {
     let pk = wire::Packet::parse(&err.payload).unwrap();
     let c = pk.chunks().next().unwrap().unwrap();
     assert_eq!(c.typ, ct::ERROR);
-    assert_eq!(wire::ParamIter::new(c.value).next().unwrap().unwrap().typ, wire::cause::STALE_COOKIE);
+    assert_eq!(
+        wire::ParamIter::new(c.value).next().unwrap().unwrap().typ,
+        wire::cause::STALE_COOKIE
+    );
 }
 
 #[test]
@@ -214,8 +271,13 @@ fn forward_tsn_far_ahead_is_ignored() {
 fn forward_tsn_for_unknown_streams() {
     let (mut p, tsn) = setup();
     let tag = p.b.local_tag();
-    let entries: Vec<wire::SkipEntry> =
-        (0..100).map(|i| wire::SkipEntry { stream: 60000 + i, unordered: false, mid: 5 }).collect();
+    let entries: Vec<wire::SkipEntry> = (0..100)
+        .map(|i| wire::SkipEntry {
+            stream: 60000 + i,
+            unordered: false,
+            mid: 5,
+        })
+        .collect();
     let mut v = Vec::new();
     // Forward over nothing new (tsn - 1 is already acknowledged).
     wire::emit_forward_tsn(&mut v, false, tsn.wrapping_sub(1), &entries);
@@ -225,7 +287,11 @@ fn forward_tsn_for_unknown_streams() {
 
 #[test]
 fn reconfig_for_unknown_streams_is_denied() {
-    let c = |s| Config { num_streams: 16, enable_idata: false, ..cfg(s) };
+    let c = |s| Config {
+        num_streams: 16,
+        enable_idata: false,
+        ..cfg(s)
+    };
     let mut p = Pair::new(c(50), c(51));
     p.a.connect(p.now).unwrap();
     p.drive_until(|p| p.a.is_established() && p.b.is_established(), 1000);
@@ -235,18 +301,36 @@ fn reconfig_for_unknown_streams_is_denied() {
     p.b.handle_receive(p.now, &packet(tag, &chunk(ct::RECONFIG, 0, &param)));
     let t = p.b.poll_transmit().unwrap();
     let pk = wire::Packet::parse(&t.payload).unwrap();
-    let rc = pk.chunks().find_map(|c| c.ok().filter(|c| c.typ == ct::RECONFIG)).unwrap();
+    let rc = pk
+        .chunks()
+        .find_map(|c| c.ok().filter(|c| c.typ == ct::RECONFIG))
+        .unwrap();
     let resp = wire::reconfig_params(rc.value).next().unwrap().unwrap();
-    assert_eq!(resp, wire::ReconfigParam::Response { resp_seq: 0, result: wire::reconfig_result::DENIED });
+    assert_eq!(
+        resp,
+        wire::ReconfigParam::Response {
+            resp_seq: 0,
+            result: wire::reconfig_result::DENIED
+        }
+    );
     // A request with a bad sequence number.
     let mut param = Vec::new();
     wire::emit_outgoing_reset(&mut param, 77, 0, 0, &[3]);
     p.b.handle_receive(p.now, &packet(tag, &chunk(ct::RECONFIG, 0, &param)));
     let t = p.b.poll_transmit().unwrap();
     let pk = wire::Packet::parse(&t.payload).unwrap();
-    let rc = pk.chunks().find_map(|c| c.ok().filter(|c| c.typ == ct::RECONFIG)).unwrap();
+    let rc = pk
+        .chunks()
+        .find_map(|c| c.ok().filter(|c| c.typ == ct::RECONFIG))
+        .unwrap();
     let resp = wire::reconfig_params(rc.value).next().unwrap().unwrap();
-    assert_eq!(resp, wire::ReconfigParam::Response { resp_seq: 77, result: wire::reconfig_result::BAD_SEQ });
+    assert_eq!(
+        resp,
+        wire::ReconfigParam::Response {
+            resp_seq: 77,
+            result: wire::reconfig_result::BAD_SEQ
+        }
+    );
     assert!(p.b.is_established());
 }
 
@@ -261,8 +345,15 @@ fn flood_of_tiny_fragments_is_bounded() {
         let _ = p.b.poll_transmit();
     }
     let cap = p.b.config().max_receive_window as usize * 2;
-    assert!(p.b.rx_buffered_for_fuzzing() <= cap, "buffered {}", p.b.rx_buffered_for_fuzzing());
-    assert!(p.b.stats().data_dropped > 0, "the window must close on a fragment flood");
+    assert!(
+        p.b.rx_buffered_for_fuzzing() <= cap,
+        "buffered {}",
+        p.b.rx_buffered_for_fuzzing()
+    );
+    assert!(
+        p.b.stats().data_dropped > 0,
+        "the window must close on a fragment flood"
+    );
 }
 
 #[test]
@@ -273,7 +364,10 @@ fn message_over_the_maximum_aborts() {
     // First fragment, then 80 middle fragments: 81 000 octets > 64 KiB maximum.
     p.b.handle_receive(p.now, &packet(tag, &data(tsn, 0, 1, 2, &frag)));
     for i in 1..=80u32 {
-        p.b.handle_receive(p.now, &packet(tag, &data(tsn.wrapping_add(i), 0, 1, 0, &frag)));
+        p.b.handle_receive(
+            p.now,
+            &packet(tag, &data(tsn.wrapping_add(i), 0, 1, 0, &frag)),
+        );
         if p.b.is_closed() {
             break;
         }
@@ -286,7 +380,12 @@ fn message_over_the_maximum_aborts() {
     }
     assert!(saw_abort);
     p.flush();
-    assert!(matches!(p.events[1].last(), Some(Event::Closed { reason: CloseReason::ProtocolViolation { .. } })));
+    assert!(matches!(
+        p.events[1].last(),
+        Some(Event::Closed {
+            reason: CloseReason::ProtocolViolation { .. }
+        })
+    ));
 }
 
 #[test]
@@ -316,7 +415,10 @@ fn asconf_and_auth_are_rejected() {
     two.extend(data(tsn.wrapping_add(1), 0, 2, 3, b"dropped"));
     p.b.handle_receive(p.now, &packet(tag, &two));
     // ASCONF-ACK (0x80): skipped silently.
-    p.b.handle_receive(p.now, &packet(tag, &chunk(ct::ASCONF_ACK, 0, &[0, 0, 0, 1])));
+    p.b.handle_receive(
+        p.now,
+        &packet(tag, &chunk(ct::ASCONF_ACK, 0, &[0, 0, 0, 1])),
+    );
     p.flush();
     let msgs: Vec<Bytes> = p.messages(1).into_iter().map(|m| m.2).collect();
     assert_eq!(msgs, vec![Bytes::from_static(b"kept")]);
@@ -326,11 +428,24 @@ fn asconf_and_auth_are_rejected() {
 
 #[test]
 fn data_on_unknown_stream_reports_error() {
-    let c = |s| Config { num_streams: 4, enable_idata: false, ..cfg(s) };
+    let c = |s| Config {
+        num_streams: 4,
+        enable_idata: false,
+        ..cfg(s)
+    };
     let mut p = Pair::new(c(60), c(61));
     p.a.connect(p.now).unwrap();
     p.drive_until(|p| p.a.is_established() && p.b.is_established(), 1000);
-    assert!(p.a.send(p.now, 9, 53, Bytes::from_static(b"x"), SendOptions::default()).is_err());
+    assert!(
+        p.a.send(
+            p.now,
+            9,
+            53,
+            Bytes::from_static(b"x"),
+            SendOptions::default()
+        )
+        .is_err()
+    );
 }
 
 #[test]
@@ -338,5 +453,10 @@ fn peer_abort_closes() {
     let (mut p, _) = setup();
     p.a.abort(p.now);
     p.drive_until(|p| p.b.is_closed(), 100);
-    assert!(matches!(p.events[1].last(), Some(Event::Closed { reason: CloseReason::PeerAbort { cause: Some(12) } })));
+    assert!(matches!(
+        p.events[1].last(),
+        Some(Event::Closed {
+            reason: CloseReason::PeerAbort { cause: Some(12) }
+        })
+    ));
 }

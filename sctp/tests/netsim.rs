@@ -2,6 +2,12 @@
 //! under random and burst loss with reordering and duplication, partial reliability, TSN
 //! wraparound, stream reset with data in flight, INIT collision and zero-window probing.
 //! A failing test prints its seed.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -30,9 +36,27 @@ impl Sim {
         let mut net = Network::new(seed);
         net.set_default_link(link);
         let now = net.now();
-        let a = Association::new(Config { seed: Some(seed ^ 0xa), ..ca }, now);
-        let b = Association::new(Config { seed: Some(seed ^ 0xb), ..cb }, now);
-        Sim { net, ep: [a, b], events: [Vec::new(), Vec::new()], drain: [true, true], steps: 0 }
+        let a = Association::new(
+            Config {
+                seed: Some(seed ^ 0xa),
+                ..ca
+            },
+            now,
+        );
+        let b = Association::new(
+            Config {
+                seed: Some(seed ^ 0xb),
+                ..cb
+            },
+            now,
+        );
+        Sim {
+            net,
+            ep: [a, b],
+            events: [Vec::new(), Vec::new()],
+            drain: [true, true],
+            steps: 0,
+        }
     }
 
     fn now(&self) -> Instant {
@@ -44,7 +68,11 @@ impl Sim {
         self.steps += 1;
         for i in 0..2 {
             while let Some(t) = self.ep[i].poll_transmit() {
-                self.net.send(Datagram::new(addr(i as u8 + 1), addr(2 - i as u8), t.payload.to_vec()));
+                self.net.send(Datagram::new(
+                    addr(i as u8 + 1),
+                    addr(2 - i as u8),
+                    t.payload.to_vec(),
+                ));
             }
         }
         let now = self.net.now();
@@ -100,7 +128,9 @@ impl Sim {
     fn connect(&mut self, seed: u64) {
         let now = self.now();
         self.ep[0].connect(now).unwrap();
-        self.run_until(seed, 100_000, |s| s.ep[0].is_established() && s.ep[1].is_established());
+        self.run_until(seed, 100_000, |s| {
+            s.ep[0].is_established() && s.ep[1].is_established()
+        });
     }
 }
 
@@ -124,7 +154,9 @@ fn transfer(seed: u64, link: LinkConfig, total: usize, cfg: Config) -> Sim {
     while received_bytes < total {
         // Keep the send buffer fed.
         while sent_bytes < total && sim.ep[0].send_buffer_used() < 4 * 1024 * 1024 {
-            let len = [1200usize, 16 * 1024, 64 * 1024, 300, 100_000][seq as usize % 5].min(total - sent_bytes).max(8);
+            let len = [1200usize, 16 * 1024, 64 * 1024, 300, 100_000][seq as usize % 5]
+                .min(total - sent_bytes)
+                .max(8);
             let now = sim.now();
             if let Err(e) = sim.ep[0].send(now, 0, 53, message(seq, len), SendOptions::default()) {
                 let ev = sim.ep[0].poll_event();
@@ -150,7 +182,10 @@ fn transfer(seed: u64, link: LinkConfig, total: usize, cfg: Config) -> Sim {
                     assert_eq!(got, expected, "seed {seed}: out of order or duplicate");
                     let len = u32::from_be_bytes(data[4..8].try_into().unwrap()) as usize;
                     assert_eq!(data.len(), len, "seed {seed}: wrong length");
-                    assert!(data[8..].iter().all(|&b| b == (got % 251) as u8), "seed {seed}: corrupted");
+                    assert!(
+                        data[8..].iter().all(|&b| b == (got % 251) as u8),
+                        "seed {seed}: corrupted"
+                    );
                     expected += 1;
                     received_bytes += data.len();
                 }
@@ -172,14 +207,27 @@ fn transfer(seed: u64, link: LinkConfig, total: usize, cfg: Config) -> Sim {
 }
 
 fn transfer_mb() -> usize {
-    std::env::var("SCTP_NETSIM_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(100)
+    std::env::var("SCTP_NETSIM_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
 }
 
 #[test]
 fn transfer_clean_link() {
     let t0 = std::time::Instant::now();
-    let sim = transfer(1, LinkConfig::default().latency(Duration::from_millis(20)), transfer_mb() << 20, Config::default());
-    eprintln!("clean: {:?} wall, {:?} virtual, {:?}", t0.elapsed(), sim.net.elapsed(), sim.ep[0].stats());
+    let sim = transfer(
+        1,
+        LinkConfig::default().latency(Duration::from_millis(20)),
+        transfer_mb() << 20,
+        Config::default(),
+    );
+    eprintln!(
+        "clean: {:?} wall, {:?} virtual, {:?}",
+        t0.elapsed(),
+        sim.net.elapsed(),
+        sim.ep[0].stats()
+    );
 }
 
 #[test]
@@ -193,13 +241,20 @@ fn transfer_random_loss_reorder_duplicate() {
         .bit_flip(0.001);
     let sim = transfer(2, link, transfer_mb() << 20, Config::default());
     let s = sim.ep[0].stats();
-    assert!(s.fast_retransmits + s.t3_retransmits > 0, "loss must have caused retransmissions");
+    assert!(
+        s.fast_retransmits + s.t3_retransmits > 0,
+        "loss must have caused retransmissions"
+    );
     assert!(sim.ep[1].stats().duplicates > 0 || sim.ep[1].stats().bad_checksum > 0);
 }
 
 #[test]
 fn transfer_ten_percent_loss() {
-    let link = LinkConfig::default().latency(Duration::from_millis(10)).loss(0.10).duplicate(0.02).reorder(0.05);
+    let link = LinkConfig::default()
+        .latency(Duration::from_millis(10))
+        .loss(0.10)
+        .duplicate(0.02)
+        .reorder(0.05);
     transfer(3, link, transfer_mb() << 20, Config::default());
 }
 
@@ -214,15 +269,33 @@ fn transfer_burst_loss() {
 
 #[test]
 fn transfer_without_idata() {
-    let link = LinkConfig::default().latency(Duration::from_millis(10)).loss(0.03).reorder(0.03);
-    transfer(5, link, 2 << 20, Config { enable_idata: false, ..Config::default() });
+    let link = LinkConfig::default()
+        .latency(Duration::from_millis(10))
+        .loss(0.03)
+        .reorder(0.03);
+    transfer(
+        5,
+        link,
+        2 << 20,
+        Config {
+            enable_idata: false,
+            ..Config::default()
+        },
+    );
 }
 
 #[test]
 fn tsn_wraparound() {
     for idata in [false, true] {
-        let cfg = Config { initial_tsn: Some(u32::MAX - 300), enable_idata: idata, ..Config::default() };
-        let link = LinkConfig::default().latency(Duration::from_millis(5)).loss(0.03).reorder(0.02);
+        let cfg = Config {
+            initial_tsn: Some(u32::MAX - 300),
+            enable_idata: idata,
+            ..Config::default()
+        };
+        let link = LinkConfig::default()
+            .latency(Duration::from_millis(5))
+            .loss(0.03)
+            .reorder(0.02);
         transfer(6, link, 3 << 20, cfg);
     }
 }
@@ -230,43 +303,77 @@ fn tsn_wraparound() {
 #[test]
 fn partial_reliability_drops_only_what_it_may() {
     let seed = 7;
-    let link = LinkConfig::default().latency(Duration::from_millis(10)).loss(0.08);
+    let link = LinkConfig::default()
+        .latency(Duration::from_millis(10))
+        .loss(0.08);
     let mut sim = Sim::new(seed, link, Config::default(), Config::default());
     sim.connect(seed);
     let n = 400u32;
     for i in 0..n {
         let now = sim.now();
         // Stream 1: unordered, no retransmissions. Stream 2: ordered, lifetime 50 ms.
-        let pr = SendOptions { unordered: true, max_retransmits: Some(0), lifetime: None };
+        let pr = SendOptions {
+            unordered: true,
+            max_retransmits: Some(0),
+            lifetime: None,
+        };
         sim.ep[0].send(now, 1, 53, message(i, 3000), pr).unwrap();
-        let ttl = SendOptions { unordered: false, max_retransmits: None, lifetime: Some(Duration::from_millis(50)) };
+        let ttl = SendOptions {
+            unordered: false,
+            max_retransmits: None,
+            lifetime: Some(Duration::from_millis(50)),
+        };
         sim.ep[0].send(now, 2, 53, message(i, 2000), ttl).unwrap();
-        sim.ep[0].send(now, 0, 53, message(i, 500), SendOptions::default()).unwrap();
+        sim.ep[0]
+            .send(now, 0, 53, message(i, 500), SendOptions::default())
+            .unwrap();
         for _ in 0..3 {
             sim.step();
         }
     }
     sim.run_until(seed, 2_000_000, |s| {
-        s.events[1].iter().filter(|e| matches!(e, Event::Message { stream: 0, .. })).count() == n as usize
+        s.events[1]
+            .iter()
+            .filter(|e| matches!(e, Event::Message { stream: 0, .. }))
+            .count()
+            == n as usize
             && s.ep[0].is_idle()
     });
     let mut per: BTreeMap<u16, Vec<u32>> = BTreeMap::new();
     for e in &sim.events[1] {
         if let Event::Message { stream, data, .. } = e {
             let seq = u32::from_be_bytes(data[..4].try_into().unwrap());
-            assert_eq!(data.len() as u32, u32::from_be_bytes(data[4..8].try_into().unwrap()));
+            assert_eq!(
+                data.len() as u32,
+                u32::from_be_bytes(data[4..8].try_into().unwrap())
+            );
             per.entry(*stream).or_default().push(seq);
         }
     }
-    assert_eq!(per[&0], (0..n).collect::<Vec<_>>(), "reliable stream lost or reordered data");
+    assert_eq!(
+        per[&0],
+        (0..n).collect::<Vec<_>>(),
+        "reliable stream lost or reordered data"
+    );
     let s1 = &per[&1];
     let mut dedup = s1.clone();
     dedup.sort();
     dedup.dedup();
-    assert_eq!(dedup.len(), s1.len(), "duplicates on the partially reliable stream");
-    assert!(s1.len() < n as usize && s1.len() > n as usize / 2, "stream 1 got {} of {n}", s1.len());
+    assert_eq!(
+        dedup.len(),
+        s1.len(),
+        "duplicates on the partially reliable stream"
+    );
+    assert!(
+        s1.len() < n as usize && s1.len() > n as usize / 2,
+        "stream 1 got {} of {n}",
+        s1.len()
+    );
     let s2 = &per[&2];
-    assert!(s2.windows(2).all(|w| w[0] < w[1]), "ordered PR stream out of order");
+    assert!(
+        s2.windows(2).all(|w| w[0] < w[1]),
+        "ordered PR stream out of order"
+    );
     assert!(sim.ep[0].stats().abandoned_messages > 0);
     assert!(sim.ep[0].is_established() && sim.ep[1].is_established());
 }
@@ -274,17 +381,25 @@ fn partial_reliability_drops_only_what_it_may() {
 #[test]
 fn stream_reset_with_data_in_flight() {
     let seed = 8;
-    let link = LinkConfig::default().latency(Duration::from_millis(30)).loss(0.05);
+    let link = LinkConfig::default()
+        .latency(Duration::from_millis(30))
+        .loss(0.05);
     let mut sim = Sim::new(seed, link, Config::default(), Config::default());
     sim.connect(seed);
     let now = sim.now();
     for i in 0..50 {
-        sim.ep[0].send(now, 2, 53, message(i, 5000), SendOptions::default()).unwrap();
+        sim.ep[0]
+            .send(now, 2, 53, message(i, 5000), SendOptions::default())
+            .unwrap();
     }
     sim.ep[0].reset_streams(now, &[2]).unwrap();
     sim.run_until(seed, 1_000_000, |s| {
-        s.events[0].iter().any(|e| matches!(e, Event::OutgoingStreamsReset { .. }))
-            && s.events[1].iter().any(|e| matches!(e, Event::IncomingStreamsReset { .. }))
+        s.events[0]
+            .iter()
+            .any(|e| matches!(e, Event::OutgoingStreamsReset { .. }))
+            && s.events[1]
+                .iter()
+                .any(|e| matches!(e, Event::IncomingStreamsReset { .. }))
     });
     let got: Vec<u32> = sim.events[1]
         .iter()
@@ -293,53 +408,104 @@ fn stream_reset_with_data_in_flight() {
             _ => None,
         })
         .collect();
-    assert_eq!(got, (0..50).collect::<Vec<_>>(), "data sent before the reset must all arrive");
+    assert_eq!(
+        got,
+        (0..50).collect::<Vec<_>>(),
+        "data sent before the reset must all arrive"
+    );
     // The reset event comes after the last message.
-    let pos_reset = sim.events[1].iter().position(|e| matches!(e, Event::IncomingStreamsReset { .. })).unwrap();
-    let pos_last = sim.events[1].iter().rposition(|e| matches!(e, Event::Message { .. })).unwrap();
+    let pos_reset = sim.events[1]
+        .iter()
+        .position(|e| matches!(e, Event::IncomingStreamsReset { .. }))
+        .unwrap();
+    let pos_last = sim.events[1]
+        .iter()
+        .rposition(|e| matches!(e, Event::Message { .. }))
+        .unwrap();
     assert!(pos_reset > pos_last);
     // The stream is usable again, starting from SSN 0.
     sim.events[1].clear();
     let now = sim.now();
-    sim.ep[0].send(now, 2, 53, message(99, 100), SendOptions::default()).unwrap();
-    sim.run_until(seed, 100_000, |s| s.events[1].iter().any(|e| matches!(e, Event::Message { .. })));
+    sim.ep[0]
+        .send(now, 2, 53, message(99, 100), SendOptions::default())
+        .unwrap();
+    sim.run_until(seed, 100_000, |s| {
+        s.events[1]
+            .iter()
+            .any(|e| matches!(e, Event::Message { .. }))
+    });
 }
 
 #[test]
 fn init_collision_under_loss() {
     for seed in 10..20 {
-        let link = LinkConfig::default().latency(Duration::from_millis(20)).loss(0.2);
+        let link = LinkConfig::default()
+            .latency(Duration::from_millis(20))
+            .loss(0.2);
         let mut sim = Sim::new(seed, link, Config::default(), Config::default());
         let now = sim.now();
         sim.ep[0].connect(now).unwrap();
         sim.ep[1].connect(now).unwrap();
-        sim.run_until(seed, 100_000, |s| s.ep[0].is_established() && s.ep[1].is_established());
+        sim.run_until(seed, 100_000, |s| {
+            s.ep[0].is_established() && s.ep[1].is_established()
+        });
         let now = sim.now();
-        sim.ep[1].send(now, 1, 51, Bytes::from_static(b"hi"), SendOptions::default()).unwrap();
-        sim.run_until(seed, 100_000, |s| s.events[0].iter().any(|e| matches!(e, Event::Message { .. })));
+        sim.ep[1]
+            .send(
+                now,
+                1,
+                51,
+                Bytes::from_static(b"hi"),
+                SendOptions::default(),
+            )
+            .unwrap();
+        sim.run_until(seed, 100_000, |s| {
+            s.events[0]
+                .iter()
+                .any(|e| matches!(e, Event::Message { .. }))
+        });
     }
 }
 
 #[test]
 fn zero_window_probing() {
     let seed = 9;
-    let small = Config { max_message_size: 8 * 1024, initial_receive_window: 16 * 1024, max_receive_window: 16 * 1024, ..Config::default() };
-    let mut sim = Sim::new(seed, LinkConfig::default().latency(Duration::from_millis(10)), Config::default(), small);
+    let small = Config {
+        max_message_size: 8 * 1024,
+        initial_receive_window: 16 * 1024,
+        max_receive_window: 16 * 1024,
+        ..Config::default()
+    };
+    let mut sim = Sim::new(
+        seed,
+        LinkConfig::default().latency(Duration::from_millis(10)),
+        Config::default(),
+        small,
+    );
     sim.connect(seed);
     sim.drain[1] = false;
     let n = 200u32;
     for i in 0..n {
         let now = sim.now();
-        sim.ep[0].send(now, 0, 53, message(i, 1000), SendOptions::default()).unwrap();
+        sim.ep[0]
+            .send(now, 0, 53, message(i, 1000), SendOptions::default())
+            .unwrap();
     }
     // The receiver's application is stalled for 3 s: the window closes.
     let stall_end = sim.now() + Duration::from_secs(3);
     sim.run_until(seed, 1_000_000, |s| s.now() >= stall_end);
-    assert!(!sim.ep[0].is_idle(), "sender must be blocked by the closed window");
+    assert!(
+        !sim.ep[0].is_idle(),
+        "sender must be blocked by the closed window"
+    );
     assert!(sim.ep[1].is_established());
     sim.drain[1] = true;
     sim.run_until(seed, 1_000_000, |s| {
-        s.events[1].iter().filter(|e| matches!(e, Event::Message { .. })).count() == n as usize
+        s.events[1]
+            .iter()
+            .filter(|e| matches!(e, Event::Message { .. }))
+            .count()
+            == n as usize
     });
     let got: Vec<u32> = sim.events[1]
         .iter()
@@ -354,16 +520,25 @@ fn zero_window_probing() {
 #[test]
 fn shutdown_under_loss() {
     let seed = 11;
-    let link = LinkConfig::default().latency(Duration::from_millis(10)).loss(0.1);
+    let link = LinkConfig::default()
+        .latency(Duration::from_millis(10))
+        .loss(0.1);
     let mut sim = Sim::new(seed, link, Config::default(), Config::default());
     sim.connect(seed);
     let now = sim.now();
     for i in 0..20 {
-        sim.ep[0].send(now, 0, 53, message(i, 4000), SendOptions::default()).unwrap();
+        sim.ep[0]
+            .send(now, 0, 53, message(i, 4000), SendOptions::default())
+            .unwrap();
     }
     sim.ep[0].shutdown(now).unwrap();
-    sim.run_until(seed, 1_000_000, |s| s.ep[0].is_closed() && s.ep[1].is_closed());
-    let n = sim.events[1].iter().filter(|e| matches!(e, Event::Message { .. })).count();
+    sim.run_until(seed, 1_000_000, |s| {
+        s.ep[0].is_closed() && s.ep[1].is_closed()
+    });
+    let n = sim.events[1]
+        .iter()
+        .filter(|e| matches!(e, Event::Message { .. }))
+        .count();
     assert_eq!(n, 20, "all data is delivered before SHUTDOWN completes");
 }
 

@@ -1,11 +1,20 @@
 //! Wire-format tests: CRC32c vectors (RFC 3720 B.4, catalogue, real SCTP packets) and
 //! property round-trips.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use proptest::prelude::*;
 use sansrtc_sctp::wire::{self, DataChunk, ForwardTsn, Init, Packet, Sack, SkipEntry};
 
 fn hex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn vectors() -> serde_json::Value {
@@ -19,9 +28,16 @@ fn crc32c_check_values() {
     assert!(cv.len() >= 5);
     for c in cv {
         let input = hex(c["input"].as_str().unwrap());
-        let want = u32::from_str_radix(c["crc32c_value"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+        let want = u32::from_str_radix(
+            c["crc32c_value"].as_str().unwrap().trim_start_matches("0x"),
+            16,
+        )
+        .unwrap();
         assert_eq!(wire::crc32c(&input), want, "{}", c["id"]);
-        assert_eq!(hex(c["crc_bytes_as_transmitted"].as_str().unwrap()), want.to_le_bytes());
+        assert_eq!(
+            hex(c["crc_bytes_as_transmitted"].as_str().unwrap()),
+            want.to_le_bytes()
+        );
     }
 }
 
@@ -32,7 +48,11 @@ fn sctp_packets_checksum_and_parse() {
     assert!(pkts.len() >= 5);
     for p in pkts {
         let bytes = hex(p["packet"].as_str().unwrap());
-        let want = u32::from_str_radix(p["crc32c_value"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+        let want = u32::from_str_radix(
+            p["crc32c_value"].as_str().unwrap().trim_start_matches("0x"),
+            16,
+        )
+        .unwrap();
         assert_eq!(wire::packet_checksum(&bytes), want, "{}", p["id"]);
         let pk = Packet::parse(&bytes).unwrap();
         pk.verify_checksum(&bytes, false).unwrap();
@@ -60,7 +80,16 @@ fn sctp_packets_checksum_and_parse() {
 }
 
 fn arb_data() -> impl Strategy<Value = (bool, u32, u16, u32, u32, u32, u8, Vec<u8>)> {
-    (any::<bool>(), any::<u32>(), any::<u16>(), any::<u32>(), any::<u32>(), any::<u32>(), 0u8..16, proptest::collection::vec(any::<u8>(), 1..300))
+    (
+        any::<bool>(),
+        any::<u32>(),
+        any::<u16>(),
+        any::<u32>(),
+        any::<u32>(),
+        any::<u32>(),
+        0u8..16,
+        proptest::collection::vec(any::<u8>(), 1..300),
+    )
 }
 
 proptest! {

@@ -1,5 +1,11 @@
 //! In-memory pair harness: two associations, a virtual clock, an optional packet filter.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -22,7 +28,10 @@ pub struct Pair {
 }
 
 pub fn cfg(seed: u64) -> Config {
-    Config { seed: Some(seed), ..Config::default() }
+    Config {
+        seed: Some(seed),
+        ..Config::default()
+    }
 }
 
 impl Pair {
@@ -91,7 +100,10 @@ impl Pair {
             return true;
         }
         let mut next = self.wire.front().map(|w| w.0);
-        for t in [self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten() {
+        for t in [self.a.poll_timeout(), self.b.poll_timeout()]
+            .into_iter()
+            .flatten()
+        {
             next = Some(next.map_or(t, |n: Instant| n.min(t)));
         }
         let Some(next) = next else { return false };
@@ -119,14 +131,21 @@ impl Pair {
             }
         }
         self.flush();
-        assert!(done(self), "condition not reached: a={:?} b={:?}", self.a, self.b);
+        assert!(
+            done(self),
+            "condition not reached: a={:?} b={:?}",
+            self.a,
+            self.b
+        );
     }
 
     pub fn messages(&self, i: usize) -> Vec<(u16, u32, Bytes)> {
         self.events[i]
             .iter()
             .filter_map(|e| match e {
-                Event::Message { stream, ppid, data, .. } => Some((*stream, *ppid, data.clone())),
+                Event::Message {
+                    stream, ppid, data, ..
+                } => Some((*stream, *ppid, data.clone())),
                 _ => None,
             })
             .collect()
