@@ -206,11 +206,23 @@ impl RecordCipher {
         if fragment.len() < skip + TAG_LEN {
             return Err(Error::BadRecordMac);
         }
-        let mut body = fragment.get(skip..).ok_or(Error::BadRecordMac)?.to_vec();
+        let (explicit, rest) = fragment.split_at(skip);
+        let mut body = rest.to_vec();
         let plain_len = body.len() - TAG_LEN;
+        // GCM: the nonce is the fixed IV plus the explicit part the sender chose (RFC 5288 §3);
+        // ChaCha20: derived from the sequence number (RFC 7905 §2).
+        let nonce = if self.explicit_nonce {
+            let mut n = [0u8; 12];
+            for (d, s) in n.iter_mut().zip(self.iv.iter().chain(explicit.iter())) {
+                *d = *s;
+            }
+            aead::Nonce::assume_unique_for_key(n)
+        } else {
+            self.nonce(epoch, seq)
+        };
         let pt = self
             .key
-            .open_in_place(self.nonce(epoch, seq), aad(epoch, seq, ctype, version, plain_len), &mut body)
+            .open_in_place(nonce, aad(epoch, seq, ctype, version, plain_len), &mut body)
             .map_err(|_| Error::BadRecordMac)?;
         let n = pt.len();
         body.truncate(n);
