@@ -13,8 +13,8 @@ use core::net::{IpAddr, SocketAddr};
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use rand::rngs::StdRng;
 use rand::SeedableRng;
+use rand::rngs::StdRng;
 use sansrtc_stun::{
     Class, IntegrityKey, Message, MessageBuilder, MessageType, Method, PasswordAlgorithm,
     TransactionId, attr,
@@ -72,7 +72,11 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// Defaults for a UDP client of `server`.
-    pub fn new(server: SocketAddr, username: impl Into<String>, password: impl Into<String>) -> Self {
+    pub fn new(
+        server: SocketAddr,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
         Self {
             server,
             transport: Transport::Udp,

@@ -24,8 +24,7 @@ const CLIENTS: [&str; 4] = [
 const PEERS: [&str; 4] = ["8.8.8.8:53", "127.0.0.1:9", "1.2.3.4:3478", "[::1]:9"];
 
 fn addr(s: &str) -> SocketAddr {
-    s.parse()
-        .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
+    s.parse().unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
 }
 
 struct Cursor<'a>(&'a [u8]);
@@ -100,7 +99,10 @@ pub fn turn_server(data: &[u8]) {
     let mut txn = 0u64;
     while let Some(op) = cur.byte() {
         let sel = usize::from(cur.byte().unwrap_or(0));
-        let client = clients.get(sel % clients.len()).copied().unwrap_or(server_addr);
+        let client = clients
+            .get(sel % clients.len())
+            .copied()
+            .unwrap_or(server_addr);
         let transport = if sel & 0x80 != 0 {
             Transport::Tcp
         } else {

@@ -8,8 +8,8 @@ pub mod policy;
 pub mod wire;
 
 pub use error::Error;
-pub mod server;
 pub mod client;
+pub mod server;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

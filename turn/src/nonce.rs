@@ -149,8 +149,14 @@ mod tests {
         assert_eq!(n.len(), NONCE_LEN);
         assert!(n.starts_with("obMatJos2"));
         assert_eq!(k.check(t0, a, &n), NonceCheck::Valid);
-        assert_eq!(k.check(t0 + Duration::from_secs(599), a, &n), NonceCheck::Valid);
-        assert_eq!(k.check(t0 + Duration::from_secs(600), a, &n), NonceCheck::Stale);
+        assert_eq!(
+            k.check(t0 + Duration::from_secs(599), a, &n),
+            NonceCheck::Valid
+        );
+        assert_eq!(
+            k.check(t0 + Duration::from_secs(600), a, &n),
+            NonceCheck::Stale
+        );
         assert_eq!(k.check(t0, b, &n), NonceCheck::Stale, "other client");
         // a different server secret does not accept it
         let k2 = NonceKey::new(&[8; 32], t0, Duration::from_secs(600));
@@ -160,7 +166,13 @@ mod tests {
         forged[NONCE_PREFIX.len()] = b'f';
         let forged = String::from_utf8(forged).unwrap();
         assert_eq!(k.check(t0, a, &forged), NonceCheck::Stale);
-        for bad in ["", "obMatJos2gAAA", "abc", &n[..n.len() - 1], &format!("{n}0")] {
+        for bad in [
+            "",
+            "obMatJos2gAAA",
+            "abc",
+            &n[..n.len() - 1],
+            &format!("{n}0"),
+        ] {
             assert_eq!(k.check(t0, a, bad), NonceCheck::Stale, "{bad}");
         }
         let nonhex = format!("{}{}", NONCE_PREFIX, "zz".repeat(12));

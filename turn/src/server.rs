@@ -84,6 +84,9 @@ pub struct ServerConfig {
     pub max_permissions: usize,
     /// Cap on channel bindings per allocation (508 beyond).
     pub max_channels: usize,
+    /// Highest channel number accepted: 0x4FFF (RFC 8656 section 12, the default) or
+    /// [`wire::MAX_CHANNEL_RFC5766`] (0x7FFF) for RFC 5766 clients such as coturn's.
+    pub max_channel_number: u16,
     /// Relayed bytes per second per allocation, each direction counted (token bucket with a
     /// one-second burst); excess datagrams are dropped. `None`: unlimited.
     pub bandwidth_per_allocation: Option<u64>,
@@ -139,6 +142,7 @@ impl ServerConfig {
             max_allocations_per_user: 10,
             max_permissions: 64,
             max_channels: 64,
+            max_channel_number: wire::MAX_CHANNEL,
             bandwidth_per_allocation: None,
             max_lifetime: Duration::from_secs(3600),
             default_lifetime: Duration::from_secs(600),
@@ -240,6 +244,10 @@ pub const CHANNEL_LIFETIME: Duration = Duration::from_secs(600);
 /// section 12).
 pub const CHANNEL_COOLDOWN: Duration = Duration::from_secs(300);
 
+/// How long a port reserved with EVEN-PORT R=1 stays reserved (RFC 8656 section 7.2:
+/// "approximately 30 seconds").
+pub const RESERVATION_LIFETIME: Duration = Duration::from_secs(30);
+
 /// TURN attribute types this server understands beyond what the STUN crate knows.
 const TURN_KNOWN: &[u16] = &[
     attr::CHANNEL_NUMBER,
@@ -267,6 +275,7 @@ pub struct Server {
     by_relay: HashMap<SocketAddr, FiveTuple>,
     per_user: HashMap<String, usize>,
     free_ports: Vec<u16>,
+    reservations: HashMap<[u8; 8], (u16, Instant)>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<ServerEvent>,
     next_timeout: Option<Instant>,
@@ -336,6 +345,7 @@ impl Server {
             by_relay: HashMap::new(),
             per_user: HashMap::new(),
             free_ports,
+            reservations: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             next_timeout: None,
@@ -398,7 +408,7 @@ impl Server {
         };
         match data.first() {
             Some(0x00..=0x03) => self.on_stun(now, ft, data),
-            Some(0x40..=0x4F) => self.on_channel_data(now, ft, data),
+            Some(0x40..=0x7F) => self.on_channel_data(now, ft, data),
             _ => self.stats.malformed += 1,
         }
     }
@@ -439,6 +449,16 @@ impl Server {
         for ft in expired {
             self.remove_allocation(&ft, true);
         }
+        let free = &mut self.free_ports;
+        self.reservations.retain(|_, (port, exp)| {
+            if *exp <= now {
+                free.insert(0, *port);
+                false
+            } else {
+                next = Some(next.map_or(*exp, |n| n.min(*exp)));
+                true
+            }
+        });
         self.next_timeout = next;
     }
 
@@ -567,7 +587,7 @@ impl Server {
     }
 
     fn on_channel_data(&mut self, now: Instant, ft: FiveTuple, data: &[u8]) {
-        let Ok(cd) = ChannelData::parse(data) else {
+        let Ok(cd) = ChannelData::parse_in(data, self.config.max_channel_number) else {
             self.stats.malformed += 1;
             return;
         };
@@ -625,13 +645,22 @@ impl Server {
             }
             _ => return,
         }
-        let unknown: Vec<u16> = msg.unknown_comprehension_required_except(TURN_KNOWN).collect();
+        let unknown: Vec<u16> = msg
+            .unknown_comprehension_required_except(TURN_KNOWN)
+            .collect();
         if !unknown.is_empty() {
             let mut extra = Vec::with_capacity(unknown.len() * 2);
             for u in &unknown {
                 extra.extend_from_slice(&u.to_be_bytes());
             }
-            self.error(ft, method, txid, 420, None, &[(attr::UNKNOWN_ATTRIBUTES, &extra)]);
+            self.error(
+                ft,
+                method,
+                txid,
+                420,
+                None,
+                &[(attr::UNKNOWN_ATTRIBUTES, &extra)],
+            );
             return;
         }
         if method == Method::BINDING {
@@ -780,7 +809,11 @@ impl Server {
             self.challenge(now, ft, method, txid, 401);
             return Verdict::Reject;
         }
-        Verdict::Ok(Box::new((username, key, msg.has_message_integrity_sha256())))
+        Verdict::Ok(Box::new((
+            username,
+            key,
+            msg.has_message_integrity_sha256(),
+        )))
     }
 
     /// 401 or 438 with REALM, a fresh NONCE and PASSWORD-ALGORITHMS, no integrity.
@@ -824,9 +857,11 @@ impl Server {
     ) {
         self.stats.error_responses += 1;
         let mut buf = [0u8; 1200];
-        let Ok(mut b) =
-            MessageBuilder::new(&mut buf, MessageType::new(Class::ErrorResponse, method), txid)
-        else {
+        let Ok(mut b) = MessageBuilder::new(
+            &mut buf,
+            MessageType::new(Class::ErrorResponse, method),
+            txid,
+        ) else {
             return;
         };
         if b.error_code(code, None).is_err() {
@@ -909,7 +944,7 @@ impl Server {
                 // A retransmitted Allocate (RFC 8656 section 7.2): answer it again.
                 let relayed = a.relayed.clone();
                 let lifetime = a.allocate_lifetime;
-                self.allocate_success(ft, txid, &relayed, lifetime, None, auth);
+                self.allocate_success(ft, txid, &relayed, lifetime, Extras::default(), auth);
             } else {
                 self.error(ft, m, txid, 437, Some(auth), &[]);
             }
@@ -923,9 +958,15 @@ impl Server {
             Some(PROTO_UDP) => {}
             Some(_) => return self.error(ft, m, txid, 442, Some(auth), &[]),
         }
-        if msg.get(attr::RESERVATION_TOKEN).is_some() {
-            // We never hand out reservations (EVEN-PORT R bit), so no token is valid.
-            return self.error(ft, m, txid, 508, Some(auth), &[]);
+        let token = msg
+            .get(attr::RESERVATION_TOKEN)
+            .and_then(|a| <[u8; 8]>::try_from(a.value).ok());
+        let even_port = msg
+            .get(attr::EVEN_PORT)
+            .map(|a| a.value.first().is_some_and(|b| b & 0x80 != 0));
+        if msg.get(attr::RESERVATION_TOKEN).is_some() && (token.is_none() || even_port.is_some()) {
+            // RFC 8656 section 7.2: both EVEN-PORT and RESERVATION-TOKEN is a bad request.
+            return self.error(ft, m, txid, 400, Some(auth), &[]);
         }
         let requested = msg.get(attr::REQUESTED_ADDRESS_FAMILY).map(|a| a.value);
         let additional = msg.get(attr::ADDITIONAL_ADDRESS_FAMILY).map(|a| a.value);
@@ -975,36 +1016,42 @@ impl Server {
         if self.allocations.len() >= self.config.max_allocations || self.free_ports.is_empty() {
             return self.error(ft, m, txid, 508, Some(auth), &[]);
         }
-        let even = msg.get(attr::EVEN_PORT).is_some();
-        let Some(port) = self.take_port(even) else {
-            return self.error(ft, m, txid, 508, Some(auth), &[]);
+        let mut new_token = None;
+        let port = if let Some(t) = token {
+            // A port reserved by an earlier EVEN-PORT R=1 Allocate (RFC 8656 section 7.2).
+            match self.reservations.remove(&t) {
+                Some((port, exp)) if exp > now => port,
+                Some((port, _)) => {
+                    self.free_ports.insert(0, port);
+                    return self.error(ft, m, txid, 508, Some(auth), &[]);
+                }
+                None => return self.error(ft, m, txid, 508, Some(auth), &[]),
+            }
+        } else {
+            let reserve =
+                even_port == Some(true) && self.reservations.len() < self.config.max_allocations;
+            let Some((port, reserved)) = self.take_port(even_port.is_some(), reserve) else {
+                return self.error(ft, m, txid, 508, Some(auth), &[]);
+            };
+            if let Some(next) = reserved {
+                let mut t = [0u8; 8];
+                self.rng.fill(&mut t);
+                self.reservations
+                    .insert(t, (next, now + RESERVATION_LIFETIME));
+                self.arm(now + RESERVATION_LIFETIME);
+                new_token = Some(t);
+            }
+            port
         };
-        let Some(lifetime) = self.lifetime_of(msg) else {
-            // LIFETIME 0 on Allocate: grant the default rather than an allocation that is
-            // born dead.
-            return self.allocate_with(
-                now,
-                ft,
-                txid,
-                username,
-                auth,
-                ips,
-                port,
-                self.config.default_lifetime,
-                address_error,
-            );
-        };
-        self.allocate_with(
-            now,
-            ft,
-            txid,
-            username,
-            auth,
-            ips,
-            port,
-            lifetime,
+        // LIFETIME 0 on Allocate: grant the default rather than an allocation born dead.
+        let lifetime = self
+            .lifetime_of(msg)
+            .unwrap_or(self.config.default_lifetime);
+        let extras = Extras {
             address_error,
-        );
+            token: new_token,
+        };
+        self.allocate_with(now, ft, txid, username, auth, ips, port, lifetime, extras);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1018,7 +1065,7 @@ impl Server {
         ips: Vec<IpAddr>,
         port: u16,
         lifetime: Duration,
-        address_error: Option<u8>,
+        extras: Extras,
     ) {
         let relayed: Vec<SocketAddr> = ips.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
         let secs = u32::try_from(lifetime.as_secs()).unwrap_or(u32::MAX);
@@ -1049,7 +1096,7 @@ impl Server {
             relayed: relayed.clone(),
             username,
         });
-        self.allocate_success(ft, txid, &relayed, secs, address_error, auth);
+        self.allocate_success(ft, txid, &relayed, secs, extras, auth);
     }
 
     fn allocate_success(
@@ -1058,7 +1105,7 @@ impl Server {
         txid: TransactionId,
         relayed: &[SocketAddr],
         lifetime: u32,
-        address_error: Option<u8>,
+        extras: Extras,
         auth: Auth<'_>,
     ) {
         let encoded: Vec<([u8; 20], usize)> = relayed
@@ -1073,20 +1120,38 @@ impl Server {
             .collect();
         attrs.push((attr::LIFETIME, &life));
         let aec;
-        if let Some(fam) = address_error {
+        if let Some(t) = &extras.token {
+            attrs.push((attr::RESERVATION_TOKEN, t));
+        }
+        if let Some(fam) = extras.address_error {
             aec = wire::encode_address_error_code(fam, 440, "Address Family not Supported");
             attrs.push((attr::ADDRESS_ERROR_CODE, &aec));
         }
-        attrs.push((attr::XOR_MAPPED_ADDRESS, mapped.get(..mlen).unwrap_or_default()));
+        attrs.push((
+            attr::XOR_MAPPED_ADDRESS,
+            mapped.get(..mlen).unwrap_or_default(),
+        ));
         self.success(ft, Method::ALLOCATE, txid, auth, &attrs);
     }
 
-    fn take_port(&mut self, even: bool) -> Option<u16> {
-        if even {
+    /// A free port; even if asked, and with the next port reserved too if asked.
+    fn take_port(&mut self, even: bool, reserve: bool) -> Option<(u16, Option<u16>)> {
+        if reserve {
+            let i = self.free_ports.iter().rposition(|p| {
+                p % 2 == 0
+                    && p.checked_add(1)
+                        .is_some_and(|n| self.free_ports.contains(&n))
+            })?;
+            let port = self.free_ports.swap_remove(i);
+            let next = port.checked_add(1)?;
+            let j = self.free_ports.iter().position(|p| *p == next)?;
+            self.free_ports.swap_remove(j);
+            Some((port, Some(next)))
+        } else if even {
             let i = self.free_ports.iter().rposition(|p| p % 2 == 0)?;
-            Some(self.free_ports.swap_remove(i))
+            Some((self.free_ports.swap_remove(i), None))
         } else {
-            self.free_ports.pop()
+            self.free_ports.pop().map(|p| (p, None))
         }
     }
 
@@ -1119,7 +1184,13 @@ impl Server {
         match self.lifetime_of(msg) {
             None => {
                 self.remove_allocation(&ft, false);
-                self.success(ft, Method::REFRESH, txid, auth, &[(attr::LIFETIME, &[0; 4])]);
+                self.success(
+                    ft,
+                    Method::REFRESH,
+                    txid,
+                    auth,
+                    &[(attr::LIFETIME, &[0; 4])],
+                );
             }
             Some(d) => {
                 if let Some(a) = self.allocations.get_mut(&ft) {
@@ -1184,7 +1255,10 @@ impl Server {
         };
         let new = peers
             .iter()
-            .filter(|p| !a.permissions.contains_key(&crate::policy::canonical(p.ip())))
+            .filter(|p| {
+                !a.permissions
+                    .contains_key(&crate::policy::canonical(p.ip()))
+            })
             .count();
         if a.permissions.len() + new > cap {
             return self.error(ft, m, txid, 508, Some(auth), &[]);
@@ -1209,7 +1283,7 @@ impl Server {
         let (Some(number), Some(peer)) = (number, peer) else {
             return self.error(ft, m, txid, 400, Some(auth), &[]);
         };
-        if !wire::is_valid_channel(number) {
+        if number < wire::MIN_CHANNEL || number > self.config.max_channel_number {
             return self.error(ft, m, txid, 400, Some(auth), &[]);
         }
         if let Err(code) = self.check_peer(&ft, peer) {
@@ -1243,8 +1317,10 @@ impl Server {
             },
         );
         a.peer_channels.insert(peer, number);
-        a.permissions
-            .insert(crate::policy::canonical(peer.ip()), now + PERMISSION_LIFETIME);
+        a.permissions.insert(
+            crate::policy::canonical(peer.ip()),
+            now + PERMISSION_LIFETIME,
+        );
         self.arm(now + PERMISSION_LIFETIME);
         self.success(ft, m, txid, auth, &[]);
     }
@@ -1287,6 +1363,14 @@ impl Server {
         });
     }
 
+    /// Deletes one allocation (e.g. the driver could not open its relayed socket); emits
+    /// [`ServerEvent::AllocationClosed`]. Returns false if there was none.
+    pub fn deallocate(&mut self, five_tuple: &FiveTuple) -> bool {
+        let had = self.allocations.contains_key(five_tuple);
+        self.remove_allocation(five_tuple, false);
+        had
+    }
+
     /// Removes every allocation (server shutdown); emits [`ServerEvent::AllocationClosed`].
     pub fn close_all(&mut self) {
         let fts: Vec<FiveTuple> = self.allocations.keys().copied().collect();
@@ -1299,6 +1383,15 @@ impl Server {
     pub fn random_u64(&mut self) -> u64 {
         self.rng.random()
     }
+}
+
+/// Optional parts of an Allocate success response.
+#[derive(Clone, Copy, Default)]
+struct Extras {
+    /// ADDRESS-ERROR-CODE for this family (dual-stack request, family unavailable).
+    address_error: Option<u8>,
+    /// RESERVATION-TOKEN for the reserved next port.
+    token: Option<[u8; 8]>,
 }
 
 /// The credentials a response is signed with: the same key and integrity attribute as the

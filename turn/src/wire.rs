@@ -11,6 +11,9 @@ use crate::Error;
 pub const MIN_CHANNEL: u16 = 0x4000;
 /// The highest channel number a client may bind (RFC 8656 section 12).
 pub const MAX_CHANNEL: u16 = 0x4FFF;
+/// The highest channel number of RFC 5766 (0x4000..=0x7FFF), still used by deployed
+/// clients such as coturn's `turnutils_uclient`; RFC 8656 reserves 0x5000..=0x7FFF.
+pub const MAX_CHANNEL_RFC5766: u16 = 0x7FFF;
 /// Size of the ChannelData header.
 pub const CHANNEL_DATA_HEADER: usize = 4;
 
@@ -33,9 +36,15 @@ impl<'a> ChannelData<'a> {
     /// than 4 + length (padding, section 12.5); a length field larger than what follows is
     /// an error ("ChannelData with a bad length" is dropped).
     pub fn parse(buf: &'a [u8]) -> Result<Self, Error> {
+        Self::parse_in(buf, MAX_CHANNEL)
+    }
+
+    /// Like [`parse`](Self::parse), accepting channel numbers up to `max_channel`
+    /// ([`MAX_CHANNEL_RFC5766`] for RFC 5766 clients).
+    pub fn parse_in(buf: &'a [u8], max_channel: u16) -> Result<Self, Error> {
         let (&[c0, c1, l0, l1], rest) = split_header(buf)?;
         let channel = u16::from_be_bytes([c0, c1]);
-        if !is_valid_channel(channel) {
+        if channel < MIN_CHANNEL || channel > max_channel {
             return Err(Error::InvalidChannelNumber { number: channel });
         }
         let len = usize::from(u16::from_be_bytes([l0, l1]));
@@ -60,17 +69,16 @@ impl<'a> ChannelData<'a> {
             field: "ChannelData length",
             reason: "data longer than 65535 bytes",
         })?;
-        if !is_valid_channel(self.channel) {
+        if self.channel < MIN_CHANNEL || self.channel > MAX_CHANNEL_RFC5766 {
             return Err(Error::InvalidChannelNumber {
                 number: self.channel,
             });
         }
         let total = self.buffer_len(stream);
         let have = buf.len();
-        let out = buf.get_mut(..total).ok_or(Error::BufferTooSmall {
-            need: total,
-            have,
-        })?;
+        let out = buf
+            .get_mut(..total)
+            .ok_or(Error::BufferTooSmall { need: total, have })?;
         let (head, rest) = out.split_at_mut(CHANNEL_DATA_HEADER);
         let [c0, c1] = self.channel.to_be_bytes();
         let [l0, l1] = len.to_be_bytes();
@@ -103,10 +111,10 @@ pub fn stream_frame_len(buf: &[u8]) -> Result<Option<usize>, Error> {
     let len = usize::from(u16::from_be_bytes([l0, l1]));
     match b0 {
         0x00..=0x03 => Ok(Some(sansrtc_stun::HEADER_LEN + len)),
-        0x40..=0x4F => Ok(Some((CHANNEL_DATA_HEADER + len + 3) & !3)),
+        0x40..=0x7F => Ok(Some((CHANNEL_DATA_HEADER + len + 3) & !3)),
         _ => Err(Error::InvalidField {
             field: "stream frame",
-            reason: "first byte is neither STUN (0-3) nor ChannelData (0x40-0x4F)",
+            reason: "first byte is neither STUN (0-3) nor ChannelData (0x40-0x7F)",
         }),
     }
 }
@@ -266,6 +274,9 @@ mod tests {
             Err(Error::BufferTooSmall { need: 8, have: 6 })
         ));
         assert!(stream_frame_len(b"\x80\x00\x00\x00").is_err());
+        let legacy = ChannelData::parse_in(b"\x6a\xe4\x00\x01x", MAX_CHANNEL_RFC5766).unwrap();
+        assert_eq!(legacy.channel, 0x6ae4);
+        assert!(ChannelData::parse(b"\x6a\xe4\x00\x01x").is_err());
     }
 
     #[test]
