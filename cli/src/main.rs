@@ -2,6 +2,7 @@
 //!
 //! Subcommands:
 //! - `stun-server`: a STUN Binding server over UDP and TCP (RFC 8489).
+//! - `turn-server`: a TURN server (RFC 8656) over UDP and TCP, with STUN Binding.
 //! - `decode`: a WebRTC-aware packet dissector (hex, hex files, pcap/pcapng).
 #![forbid(unsafe_code)]
 
@@ -9,6 +10,7 @@ mod decode;
 mod hex;
 mod pcap;
 mod stun_server;
+mod turn_server;
 
 use std::process::ExitCode;
 
@@ -26,6 +28,8 @@ struct Cli {
 enum Command {
     /// Serve STUN Binding requests (RFC 8489) over UDP and TCP on one address.
     StunServer(stun_server::Args),
+    /// Relay UDP for TURN clients (RFC 8656) over UDP and TCP, with STUN Binding on the same port.
+    TurnServer(turn_server::Args),
     /// Dissect WebRTC datagrams: STUN, DTLS, TURN ChannelData, RTP/RTCP (RFC 7983 demux).
     Decode(decode::Args),
 }
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::StunServer(args) => stun_server::run(args),
+        Command::TurnServer(args) => turn_server::run(args),
         Command::Decode(args) => decode::run(args),
     }
 }
