@@ -1,6 +1,11 @@
 //! Replays the seed corpus of the `turn_server` fuzz target in a plain `cargo test`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test helpers
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test helpers
 
 #[test]
 fn replay_turn_server_corpus() {

@@ -1,7 +1,12 @@
 //! TURN client and server cores over the deterministic network simulator: clients behind
 //! symmetric NATs, lossy links, permission expiry.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test helpers
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test helpers
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -80,12 +85,14 @@ impl World {
             let mut any = false;
             while let Some(t) = self.server.poll_transmit() {
                 any = true;
-                self.net.send(Datagram::new(t.source, t.destination, t.payload));
+                self.net
+                    .send(Datagram::new(t.source, t.destination, t.payload));
             }
             for (local, c, events, _) in &mut self.clients {
                 while let Some(t) = c.poll_transmit() {
                     any = true;
-                    self.net.send(Datagram::new(*local, t.destination, t.payload));
+                    self.net
+                        .send(Datagram::new(*local, t.destination, t.payload));
                 }
                 while let Some(e) = c.poll_event() {
                     events.push(e);
@@ -102,7 +109,8 @@ impl World {
                     c.handle_receive(now, d.src, &d.payload);
                 } else if let Some(p) = self.peers.iter_mut().find(|p| p.addr == d.dst) {
                     if p.echo {
-                        self.net.send(Datagram::new(p.addr, d.src, d.payload.clone()));
+                        self.net
+                            .send(Datagram::new(p.addr, d.src, d.payload.clone()));
                     }
                     p.received.push((d.src, d.payload));
                 }
@@ -163,7 +171,8 @@ impl World {
 fn two_clients_behind_symmetric_nats_talk_only_through_the_relay() {
     for seed in [1u64, 2, 3] {
         let mut w = World::new(seed, |_| {});
-        w.net.set_default_link(LinkConfig::default().latency(Duration::from_millis(20)));
+        w.net
+            .set_default_link(LinkConfig::default().latency(Duration::from_millis(20)));
         w.net.add_nat(NatConfig::new(
             NatKind::Symmetric,
             "5.6.7.8".parse().unwrap(),
@@ -191,7 +200,11 @@ fn two_clients_behind_symmetric_nats_talk_only_through_the_relay() {
         w.client(a).bind_channel(now, rb[0]).unwrap();
         w.client(b).bind_channel(now, ra[0]).unwrap();
         w.run_for(Duration::from_secs(2));
-        assert!(w.events(a).iter().any(|e| matches!(e, ClientEvent::ChannelBound { .. })));
+        assert!(
+            w.events(a)
+                .iter()
+                .any(|e| matches!(e, ClientEvent::ChannelBound { .. }))
+        );
         let now = w.net.now();
         for i in 0..20u8 {
             w.client(a).send(now, rb[0], &[b'a', i]).unwrap();
@@ -224,9 +237,10 @@ fn two_clients_behind_symmetric_nats_talk_only_through_the_relay() {
         w.net
             .send(Datagram::new(sa("10.0.0.2:4000"), mb, b"direct".to_vec()));
         w.run_for(Duration::from_secs(1));
-        let got_direct = w.events(b).iter().any(
-            |e| matches!(e, ClientEvent::Data { data, .. } if data.as_slice() == b"direct"),
-        );
+        let got_direct = w
+            .events(b)
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Data { data, .. } if data.as_slice() == b"direct"));
         assert!(!got_direct, "seed {seed}");
         let s = w.server.stats();
         assert_eq!(s.relayed_to_peer, 40);
@@ -264,12 +278,17 @@ fn allocation_refresh_survives_loss() {
             .count();
         assert!(refreshed >= 10, "seed {seed}: {refreshed} refreshes");
         assert!(
-            !w.events(a).iter().any(|e| matches!(e, ClientEvent::AllocationLost)),
+            !w.events(a)
+                .iter()
+                .any(|e| matches!(e, ClientEvent::AllocationLost)),
             "seed {seed}: {:?}",
             w.events(a)
         );
         assert_eq!(w.server.allocation_count(), 1, "seed {seed}");
-        assert!(w.clients[a].1.stats().retransmissions > 0, "loss was exercised");
+        assert!(
+            w.clients[a].1.stats().retransmissions > 0,
+            "loss was exercised"
+        );
         // and the allocation still relays
         let now = w.net.now();
         let peer = w.peers[p].addr;
@@ -281,7 +300,12 @@ fn allocation_refresh_survives_loss() {
         }
         w.run_for(Duration::from_secs(2));
         assert!(!w.peers[p].received.is_empty(), "seed {seed}");
-        assert!(w.peers[p].received.iter().all(|(src, _)| *src == relayed[0]));
+        assert!(
+            w.peers[p]
+                .received
+                .iter()
+                .all(|(src, _)| *src == relayed[0])
+        );
     }
 }
 
@@ -298,7 +322,10 @@ fn permission_expiry_stops_relaying() {
     let now = w.net.now();
     w.client(a).create_permission(now, peer.ip()).unwrap();
     w.run_for(Duration::from_secs(1));
-    assert!(w.events(a).contains(&ClientEvent::PermissionCreated { peer: peer.ip() }));
+    assert!(
+        w.events(a)
+            .contains(&ClientEvent::PermissionCreated { peer: peer.ip() })
+    );
     // peer -> client works while the permission lives
     w.net.send(Datagram::new(peer, relay, b"one".to_vec()));
     w.run_for(Duration::from_secs(1));

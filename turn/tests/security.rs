@@ -1,7 +1,12 @@
 //! Security properties of the server core: the peer-address policy on the wire, quotas,
 //! credentials, nonces, malformed ChannelData, channel number reuse.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // test helpers
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)] // test helpers
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -112,8 +117,8 @@ struct Creds<'a> {
 fn request(method: Method, attrs: &[(u16, Vec<u8>)], creds: Option<&Creds<'_>>) -> Vec<u8> {
     let mut buf = vec![0u8; 1024];
     let txid = TransactionId(rand_txid());
-    let mut b = MessageBuilder::new(&mut buf, MessageType::new(Class::Request, method), txid)
-        .unwrap();
+    let mut b =
+        MessageBuilder::new(&mut buf, MessageType::new(Class::Request, method), txid).unwrap();
     for (t, v) in attrs {
         let v = if *t == attr::XOR_PEER_ADDRESS {
             let addr: SocketAddr = std::str::from_utf8(v).unwrap().parse().unwrap();
@@ -152,7 +157,11 @@ fn nonce_for(s: &mut Server, now: Instant, from: SocketAddr) -> String {
         s,
         now,
         from,
-        &request(Method::ALLOCATE, &[(attr::REQUESTED_TRANSPORT, vec![17, 0, 0, 0])], None),
+        &request(
+            Method::ALLOCATE,
+            &[(attr::REQUESTED_TRANSPORT, vec![17, 0, 0, 0])],
+            None,
+        ),
     );
     assert_eq!(error_code(&r[0]), Some(401));
     text_attr(&r[0], attr::NONCE)
@@ -235,9 +244,16 @@ fn every_denied_peer_form_is_refused_with_403() {
     let mut c2 = allocated(&mut s2, from, "alice", "alice-pass", now);
     c2.bind_channel(now, server_addr()).unwrap();
     let ev = pump(&mut s2, &mut c2, from, now);
-    assert!(matches!(ev[0], ClientEvent::ChannelBindFailed { code: Some(403), .. }));
+    assert!(matches!(
+        ev[0],
+        ClientEvent::ChannelBindFailed {
+            code: Some(403),
+            ..
+        }
+    ));
     // Public addresses are fine, and a Send indication to a denied address relays nothing.
-    c.create_permission(now, "8.8.8.8".parse().unwrap()).unwrap();
+    c.create_permission(now, "8.8.8.8".parse().unwrap())
+        .unwrap();
     let ev = pump(&mut s, &mut c, from, now);
     assert!(matches!(ev[0], ClientEvent::PermissionCreated { .. }));
     let before = s.stats().relayed_to_peer;
@@ -246,7 +262,13 @@ fn every_denied_peer_form_is_refused_with_403() {
     let _ = pump(&mut s, &mut c, from, now);
     assert_eq!(s.stats().relayed_to_peer, before);
     c.send(now, sa("8.8.8.8:53"), b"x").unwrap();
-    s.handle_receive(now, Transport::Udp, server_addr(), from, &c.poll_transmit().unwrap().payload);
+    s.handle_receive(
+        now,
+        Transport::Udp,
+        server_addr(),
+        from,
+        &c.poll_transmit().unwrap().payload,
+    );
     let t = s.poll_transmit().unwrap();
     assert_eq!(t.destination, sa("8.8.8.8:53"));
     assert_eq!(t.payload, b"x");
@@ -260,12 +282,19 @@ fn an_allow_list_admits_loopback_for_tests() {
     });
     let from = sa("8.8.4.4:5000");
     let mut c = allocated(&mut s, from, "alice", "alice-pass", now);
-    c.create_permission(now, "127.0.0.1".parse().unwrap()).unwrap();
+    c.create_permission(now, "127.0.0.1".parse().unwrap())
+        .unwrap();
     let ev = pump(&mut s, &mut c, from, now);
     assert!(matches!(ev[0], ClientEvent::PermissionCreated { .. }));
     c.create_permission(now, "::1".parse().unwrap()).unwrap();
     let ev = pump(&mut s, &mut c, from, now);
-    assert!(matches!(ev[0], ClientEvent::PermissionFailed { code: Some(403), .. }));
+    assert!(matches!(
+        ev[0],
+        ClientEvent::PermissionFailed {
+            code: Some(403),
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -290,7 +319,13 @@ fn quotas_answer_486_and_508() {
     // relay ports exhausted (10 ports)
     let mut s = server(now, |c| c.max_allocations_per_user = 100);
     for i in 0..10 {
-        let _ = allocated(&mut s, sa(&format!("8.8.4.4:{}", 100 + i)), "alice", "alice-pass", now);
+        let _ = allocated(
+            &mut s,
+            sa(&format!("8.8.4.4:{}", 100 + i)),
+            "alice",
+            "alice-pass",
+            now,
+        );
     }
     let mut c = Client::new(client("alice", "alice-pass"), now);
     c.allocate(now).unwrap();
@@ -319,9 +354,18 @@ fn permission_and_channel_caps_answer_508() {
         c.create_permission(now, ip.parse().unwrap()).unwrap();
         let ev = pump(&mut s, &mut c, from, now);
         if i < 2 {
-            assert!(matches!(ev[0], ClientEvent::PermissionCreated { .. }), "{ev:?}");
+            assert!(
+                matches!(ev[0], ClientEvent::PermissionCreated { .. }),
+                "{ev:?}"
+            );
         } else {
-            assert!(matches!(ev[0], ClientEvent::PermissionFailed { code: Some(508), .. }));
+            assert!(matches!(
+                ev[0],
+                ClientEvent::PermissionFailed {
+                    code: Some(508),
+                    ..
+                }
+            ));
         }
     }
     c.bind_channel(now, sa("8.8.8.1:1")).unwrap();
@@ -329,7 +373,13 @@ fn permission_and_channel_caps_answer_508() {
     assert!(matches!(ev[0], ClientEvent::ChannelBound { .. }));
     c.bind_channel(now, sa("8.8.8.2:1")).unwrap();
     let ev = pump(&mut s, &mut c, from, now);
-    assert!(matches!(ev[0], ClientEvent::ChannelBindFailed { code: Some(508), .. }));
+    assert!(matches!(
+        ev[0],
+        ClientEvent::ChannelBindFailed {
+            code: Some(508),
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -340,7 +390,11 @@ fn wrong_credentials_are_refused() {
         let mut c = Client::new(client(u, p), now);
         c.allocate(now).unwrap();
         let ev = pump(&mut s, &mut c, sa("8.8.4.4:1"), now);
-        assert_eq!(ev, vec![ClientEvent::AllocationFailed { code: Some(401) }], "{u}");
+        assert_eq!(
+            ev,
+            vec![ClientEvent::AllocationFailed { code: Some(401) }],
+            "{u}"
+        );
     }
     assert_eq!(s.allocation_count(), 0);
     // Another user's credentials cannot touch an existing allocation's 5-tuple: 441.
@@ -352,7 +406,12 @@ fn wrong_credentials_are_refused() {
         pass: "bob-pass",
         nonce: &nonce,
     };
-    let r = raw(&mut s, now, from, &request(Method::REFRESH, &[], Some(&creds)));
+    let r = raw(
+        &mut s,
+        now,
+        from,
+        &request(Method::REFRESH, &[], Some(&creds)),
+    );
     assert_eq!(error_code(&r[0]), Some(441));
     // A request whose integrity does not verify gets 401, and changes nothing.
     let mut req = request(
@@ -430,7 +489,10 @@ fn replayed_and_stale_nonces_get_438() {
     assert_ne!(fresh, nonce);
     assert_eq!(text_attr(&r[0], attr::REALM), REALM);
     // A forged nonce of the right shape.
-    let forged = format!("{}0000ffff0123456789abcdef", sansrtc_turn::nonce::NONCE_PREFIX);
+    let forged = format!(
+        "{}0000ffff0123456789abcdef",
+        sansrtc_turn::nonce::NONCE_PREFIX
+    );
     let r = raw(
         &mut s,
         now,
@@ -448,14 +510,23 @@ fn replayed_and_stale_nonces_get_438() {
     assert_eq!(error_code(&r[0]), Some(438));
     // In time and from the right address it works.
     let r = raw(&mut s, now, from, &alloc);
-    assert_eq!(Message::new_checked(&r[0][..]).unwrap().class(), Class::SuccessResponse);
+    assert_eq!(
+        Message::new_checked(&r[0][..]).unwrap().class(),
+        Class::SuccessResponse
+    );
     // Our client recovers from a stale nonce transparently (438 then retry).
     let mut c = allocated(&mut s, sa("8.8.4.4:2"), "bob", "bob-pass", now);
     let later = now + Duration::from_secs(120);
-    c.create_permission(later, "8.8.8.8".parse().unwrap()).unwrap();
+    c.create_permission(later, "8.8.8.8".parse().unwrap())
+        .unwrap();
     let errors = s.stats().error_responses;
     let ev = pump(&mut s, &mut c, sa("8.8.4.4:2"), later);
-    assert_eq!(ev, vec![ClientEvent::PermissionCreated { peer: "8.8.8.8".parse().unwrap() }]);
+    assert_eq!(
+        ev,
+        vec![ClientEvent::PermissionCreated {
+            peer: "8.8.8.8".parse().unwrap()
+        }]
+    );
     assert_eq!(s.stats().error_responses, errors + 1, "exactly one 438");
 }
 
@@ -505,13 +576,17 @@ fn channel_numbers_cannot_be_reused_across_peers() {
         request(
             Method::CHANNEL_BIND,
             &[
-                (attr::CHANNEL_NUMBER, wire::encode_channel_number(ch).to_vec()),
+                (
+                    attr::CHANNEL_NUMBER,
+                    wire::encode_channel_number(ch).to_vec(),
+                ),
                 peer_attr(peer),
             ],
             Some(&creds),
         )
     };
-    let ok = |r: &[Vec<u8>]| Message::new_checked(&r[0][..]).unwrap().class() == Class::SuccessResponse;
+    let ok =
+        |r: &[Vec<u8>]| Message::new_checked(&r[0][..]).unwrap().class() == Class::SuccessResponse;
     assert!(ok(&raw(&mut s, now, from, &bind(0x4000, "8.8.8.8:1"))));
     // same channel, same peer: a refresh
     assert!(ok(&raw(&mut s, now, from, &bind(0x4000, "8.8.8.8:1"))));
@@ -539,7 +614,10 @@ fn channel_numbers_cannot_be_reused_across_peers() {
         request(
             Method::CHANNEL_BIND,
             &[
-                (attr::CHANNEL_NUMBER, wire::encode_channel_number(ch).to_vec()),
+                (
+                    attr::CHANNEL_NUMBER,
+                    wire::encode_channel_number(ch).to_vec(),
+                ),
                 peer_attr(peer),
             ],
             Some(&creds2),
@@ -561,12 +639,26 @@ fn requests_without_allocation_and_mismatches() {
         pass: "alice-pass",
         nonce: &nonce,
     };
-    for m in [Method::REFRESH, Method::CREATE_PERMISSION, Method::CHANNEL_BIND] {
-        let r = raw(&mut s, now, from, &request(m, &[peer_attr("8.8.8.8:1")], Some(&creds)));
+    for m in [
+        Method::REFRESH,
+        Method::CREATE_PERMISSION,
+        Method::CHANNEL_BIND,
+    ] {
+        let r = raw(
+            &mut s,
+            now,
+            from,
+            &request(m, &[peer_attr("8.8.8.8:1")], Some(&creds)),
+        );
         assert_eq!(error_code(&r[0]), Some(437), "{m}");
     }
     // Allocate without REQUESTED-TRANSPORT: 400; with TCP: 442
-    let r = raw(&mut s, now, from, &request(Method::ALLOCATE, &[], Some(&creds)));
+    let r = raw(
+        &mut s,
+        now,
+        from,
+        &request(Method::ALLOCATE, &[], Some(&creds)),
+    );
     assert_eq!(error_code(&r[0]), Some(400));
     let r = raw(
         &mut s,
@@ -601,7 +693,10 @@ fn requests_without_allocation_and_mismatches() {
         from,
         &request(
             Method::ALLOCATE,
-            &[(attr::REQUESTED_TRANSPORT, vec![17, 0, 0, 0]), (0x7777, vec![1, 2, 3, 4])],
+            &[
+                (attr::REQUESTED_TRANSPORT, vec![17, 0, 0, 0]),
+                (0x7777, vec![1, 2, 3, 4]),
+            ],
             Some(&creds),
         ),
     );
@@ -655,27 +750,41 @@ fn realm_change_is_followed() {
     c.deallocate(now).unwrap();
     let ev = pump(&mut s2, &mut c, from, now);
     assert_eq!(ev, vec![ClientEvent::Deallocated]);
-    assert!(s2.stats().error_responses >= 2, "401 for the realm, then 437");
+    assert!(
+        s2.stats().error_responses >= 2,
+        "401 for the realm, then 437"
+    );
 }
 
 #[test]
 fn dual_stack_allocation() {
     let now = Instant::now();
-    let mut s = server(now, |c| c.relay_ip_v6 = Some("2606:4700::1".parse().unwrap()));
+    let mut s = server(now, |c| {
+        c.relay_ip_v6 = Some("2606:4700::1".parse().unwrap())
+    });
     let mut cfg = client("alice", "alice-pass");
     cfg.family = FamilyRequest::Dual;
     let mut c = Client::new(cfg, now);
     c.allocate(now).unwrap();
     let ev = pump(&mut s, &mut c, sa("8.8.4.4:1"), now);
-    let ClientEvent::Allocated { relayed, .. } = &ev[0] else { panic!("{ev:?}") };
+    let ClientEvent::Allocated { relayed, .. } = &ev[0] else {
+        panic!("{ev:?}")
+    };
     assert_eq!(relayed.len(), 2);
     assert!(relayed[0].is_ipv4() && relayed[1].is_ipv6());
     assert_eq!(relayed[0].port(), relayed[1].port());
     // IPv6 peer through the IPv6 relayed address
-    c.create_permission(now, "2001:4860::1".parse().unwrap()).unwrap();
+    c.create_permission(now, "2001:4860::1".parse().unwrap())
+        .unwrap();
     let _ = pump(&mut s, &mut c, sa("8.8.4.4:1"), now);
     c.send(now, sa("[2001:4860::1]:53"), b"v6").unwrap();
-    s.handle_receive(now, Transport::Udp, server_addr(), sa("8.8.4.4:1"), &c.poll_transmit().unwrap().payload);
+    s.handle_receive(
+        now,
+        Transport::Udp,
+        server_addr(),
+        sa("8.8.4.4:1"),
+        &c.poll_transmit().unwrap().payload,
+    );
     let t = s.poll_transmit().unwrap();
     assert_eq!(t.source, relayed[1]);
     // Without an IPv6 relay: IPv4 only (ADDRESS-ERROR-CODE for IPv6)
