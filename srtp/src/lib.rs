@@ -16,6 +16,7 @@ pub mod fuzzing;
 pub use config::{
     Config, DEFAULT_MAX_STREAMS, DEFAULT_REPLAY_WINDOW, MAX_MKI_LEN, Role, split_keying_material,
 };
+pub use crypto::hmac_sha1;
 pub use error::{Error, Result};
 pub use keys::{SessionKeys, aes_cm_apply_keystream, kdf};
 pub use profile::ProtectionProfile;

@@ -3,7 +3,7 @@
 use core::hash::{BuildHasherDefault, Hasher};
 use std::collections::HashMap;
 
-use ring::{aead, hmac};
+use ring::aead;
 
 use crate::config::Config;
 use crate::crypto::{Keys, cm_iv, ct_eq, gcm_rtcp_iv, gcm_rtp_iv};
@@ -228,15 +228,6 @@ fn put(buf: &mut [u8], off: usize, src: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// The HMAC-SHA1 tag over `parts` (RFC 3711 4.2.1), 20 octets.
-#[inline]
-fn hmac_sha1(key: &hmac::Key, a: &[u8], b: &[u8]) -> hmac::Tag {
-    let mut ctx = hmac::Context::with_key(key);
-    ctx.update(a);
-    ctx.update(b);
-    ctx.sign()
-}
-
 impl Session {
     /// Derives the SRTP and SRTCP session keys (RFC 3711 4.3, key derivation rate 0) and
     /// creates an empty session. SRTP has no timers, so unlike the state machines of the
@@ -412,19 +403,11 @@ impl Session {
                 tag_len,
             } => {
                 aes.apply_keystream(&cm_iv(salt, ssrc, index), payload);
-                let mut ctx = hmac::Context::with_key(hmac);
-                ctx.update(header);
-                ctx.update(payload);
-                ctx.update(&roc.to_be_bytes());
-                let tag = ctx.sign();
+                let tag = hmac.sign3(header, payload, &roc.to_be_bytes());
                 if let Some(m) = &self.mki {
                     put(trailer, 0, m)?;
                 }
-                put(
-                    trailer,
-                    mki_len,
-                    tag.as_ref().get(..*tag_len).unwrap_or_default(),
-                )?;
+                put(trailer, mki_len, tag.get(..*tag_len).unwrap_or_default())?;
             }
             Keys::Gcm { key, salt } => {
                 let nonce = aead::Nonce::assume_unique_for_key(gcm_rtp_iv(salt, ssrc, roc, seq));
@@ -514,8 +497,8 @@ impl Session {
             } => {
                 let (body, tail) = buf.split_at_mut(buf.len() - tag_len - mki_len);
                 let tag = tail.get(mki_len..).unwrap_or_default();
-                let computed = hmac_sha1(hmac, body, &roc.to_be_bytes());
-                let computed = computed.as_ref().get(..tag_len).unwrap_or_default();
+                let computed = hmac.sign2(body, &roc.to_be_bytes());
+                let computed = computed.get(..tag_len).unwrap_or_default();
                 if !ct_eq(computed, tag) {
                     return Err(Error::AuthenticationFailed);
                 }
@@ -596,18 +579,14 @@ impl Session {
             } => {
                 aes.apply_keystream(&cm_iv(salt, ssrc, u64::from(index)), payload);
                 put(trailer, 0, &eidx)?;
-                let mut ctx = hmac::Context::with_key(hmac);
-                ctx.update(header);
-                ctx.update(payload);
-                ctx.update(&eidx);
-                let tag = ctx.sign();
+                let tag = hmac.sign3(header, payload, &eidx);
                 if let Some(m) = &self.mki {
                     put(trailer, SRTCP_INDEX_LEN, m)?;
                 }
                 put(
                     trailer,
                     SRTCP_INDEX_LEN + mki_len,
-                    tag.as_ref().get(..*tag_len).unwrap_or_default(),
+                    tag.get(..*tag_len).unwrap_or_default(),
                 )?;
             }
             Keys::Gcm { key, salt } => {
@@ -698,8 +677,8 @@ impl Session {
             } => {
                 let (authed, tail) = buf.split_at_mut(eidx_pos + SRTCP_INDEX_LEN);
                 let tag = tail.get(mki_len..).unwrap_or_default();
-                let computed = hmac_sha1(hmac, authed, &[]);
-                let computed = computed.as_ref().get(..tag_len).unwrap_or_default();
+                let computed = hmac.sign2(authed, &[]);
+                let computed = computed.get(..tag_len).unwrap_or_default();
                 if !ct_eq(computed, tag) {
                     return Err(Error::AuthenticationFailed);
                 }

@@ -1,5 +1,12 @@
 //! Every SRTP vector of ../shared/vectors (copied into tests/data).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 use common::{h, hex, load};
 use sansrtc_srtp::{
@@ -289,4 +296,24 @@ fn dtls_srtp_keying_material_split() {
         n += 1;
     }
     assert_eq!(n, 4);
+}
+
+#[test]
+fn hmac_sha1_rfc2202() {
+    let data = load("hmac_rfc2202_rfc4231.json");
+    let mut n = 0;
+    for v in data["vectors"].as_array().unwrap() {
+        if v["hash"] != "SHA1" {
+            continue;
+        }
+        let tag = sansrtc_srtp::hmac_sha1(&h(v, "key"), &h(v, "data"));
+        assert_eq!(tag.to_vec(), h(v, "expected_hmac"), "{}", v["id"]);
+        n += 1;
+    }
+    assert_eq!(n, 3);
+    // A key longer than the block is hashed first (RFC 2104 2).
+    assert_ne!(
+        sansrtc_srtp::hmac_sha1(&[0xaa; 80], b"x"),
+        sansrtc_srtp::hmac_sha1(&[0xaa; 64], b"x")
+    );
 }
