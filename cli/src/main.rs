@@ -4,11 +4,13 @@
 //! - `stun-server`: a STUN Binding server over UDP and TCP (RFC 8489).
 //! - `turn-server`: a TURN server (RFC 8656) over UDP and TCP, with STUN Binding.
 //! - `decode`: a WebRTC-aware packet dissector (hex, hex files, pcap/pcapng).
+//! - `sdp`: checks an SDP (line-numbered errors, typed JSON, lossless round trip).
 #![forbid(unsafe_code)]
 
 mod decode;
 mod hex;
 mod pcap;
+mod sdp_cmd;
 mod stun_server;
 mod turn_server;
 
@@ -32,6 +34,24 @@ enum Command {
     TurnServer(turn_server::Args),
     /// Dissect WebRTC datagrams: STUN, DTLS, TURN ChannelData, RTP/RTCP (RFC 7983 demux).
     Decode(decode::Args),
+    /// Check an SDP: errors with line numbers, a summary per media section, `--json` for the
+    /// typed model, `--roundtrip` for the serialized text (identical to valid input).
+    Sdp(SdpArgs),
+}
+
+/// Arguments of `sansrtc sdp`.
+#[derive(clap::Args, Debug)]
+struct SdpArgs {
+    /// The SDP file, or `-` for standard input.
+    #[arg(value_name = "FILE|-")]
+    input: String,
+    /// Print the typed model (sessions, media sections, codecs with fmtp, extmaps, ICE and
+    /// DTLS parameters, rids and simulcast) as JSON.
+    #[arg(long, conflicts_with = "roundtrip")]
+    json: bool,
+    /// Print the serialized SDP (byte-identical to valid input).
+    #[arg(long)]
+    roundtrip: bool,
 }
 
 fn main() -> ExitCode {
@@ -40,5 +60,6 @@ fn main() -> ExitCode {
         Command::StunServer(args) => stun_server::run(args),
         Command::TurnServer(args) => turn_server::run(args),
         Command::Decode(args) => decode::run(args),
+        Command::Sdp(args) => sdp_cmd::run(&args.input, args.json, args.roundtrip),
     }
 }
