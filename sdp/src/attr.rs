@@ -6,6 +6,8 @@
 
 use core::fmt;
 
+use crate::text::ByteStr as _;
+
 use crate::error::ParseErrorKind as K;
 
 type R<T> = Result<T, K>;
@@ -202,23 +204,27 @@ fn hex_val(b: u8) -> Option<u8> {
 
 impl Fingerprint {
     fn parse(v: &str) -> R<Self> {
-        let (h, d) = v.split_once(' ').ok_or(K::MissingField {
+        let (h, d) = v.split1(b' ').ok_or(K::MissingField {
             field: "fingerprint digest",
         })?;
         let hash = HashFunction::parse(h)?;
         let bad = || K::invalid("fingerprint digest", d);
-        let mut digest = Vec::with_capacity(hash.digest_len());
-        for pair in d.split(':') {
-            let &[hi, lo] = pair.as_bytes() else {
-                return Err(bad());
+        let n = hash.digest_len();
+        let b = d.as_bytes();
+        if b.len() != 3 * n - 1 {
+            return Err(bad());
+        }
+        let mut digest = Vec::with_capacity(n);
+        for (i, ch) in b.chunks(3).enumerate() {
+            let (hi, lo) = match *ch {
+                [h, l, b':'] if i + 1 < n => (h, l),
+                [h, l] if i + 1 == n => (h, l),
+                _ => return Err(bad()),
             };
             let (Some(hi), Some(lo)) = (hex_val(hi), hex_val(lo)) else {
                 return Err(bad());
             };
             digest.push(hi << 4 | lo);
-        }
-        if digest.len() != hash.digest_len() {
-            return Err(bad());
         }
         Ok(Fingerprint { hash, digest })
     }
@@ -257,10 +263,21 @@ pub(crate) fn parse_pt(v: &str) -> R<u8> {
 }
 
 pub(crate) fn parse_u64(v: &str, field: &'static str) -> R<u64> {
-    if v.is_empty() || v.len() > 20 || !v.bytes().all(|b| b.is_ascii_digit()) {
+    if v.is_empty() || v.len() > 20 {
         return Err(K::invalid(field, v));
     }
-    v.parse().map_err(|_| K::invalid(field, v))
+    let mut n: u64 = 0;
+    for b in v.bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return Err(K::invalid(field, v));
+        }
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(u64::from(d)))
+            .ok_or_else(|| K::invalid(field, v))?;
+    }
+    Ok(n)
 }
 
 fn parse_num<T: TryFrom<u64>>(v: &str, field: &'static str) -> R<T> {
@@ -269,13 +286,13 @@ fn parse_num<T: TryFrom<u64>>(v: &str, field: &'static str) -> R<T> {
 
 impl<'a> Rtpmap<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let (pt, rest) = v.split_once(' ').ok_or(K::MissingField {
+        let (pt, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "rtpmap encoding",
         })?;
         let payload_type = parse_pt(pt)?;
-        let mut it = rest.split('/');
+        let mut it = rest.splitb(b'/');
         let encoding = it.next().unwrap_or_default();
-        if encoding.is_empty() || encoding.contains(' ') {
+        if encoding.is_empty() || encoding.hasb(b' ') {
             return Err(K::invalid("rtpmap encoding", rest));
         }
         let clock = it.next().ok_or(K::MissingField {
@@ -324,7 +341,7 @@ pub struct Fmtp<'a> {
 
 impl<'a> Fmtp<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let (pt, params) = v.split_once(' ').ok_or(K::MissingField {
+        let (pt, params) = v.split1(b' ').ok_or(K::MissingField {
             field: "fmtp parameters",
         })?;
         let f = Fmtp {
@@ -341,13 +358,13 @@ impl<'a> Fmtp<'a> {
     /// The `;`-separated parameters as `(key, value)`; a parameter without `=` (RED's
     /// `111/111`, RFC 2198 §5) is `(text, None)`. Whitespace around items is trimmed.
     pub fn params(&self) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + 'a {
-        self.params.split(';').filter_map(|p| {
-            let p = p.trim();
+        self.params.splitb(b';').filter_map(|p| {
+            let p = p.trim_ascii();
             if p.is_empty() {
                 return None;
             }
-            Some(match p.split_once('=') {
-                Some((k, v)) => (k.trim(), Some(v.trim())),
+            Some(match p.split1(b'=') {
+                Some((k, v)) => (k.trim_ascii(), Some(v.trim_ascii())),
                 None => (p, None),
             })
         })
@@ -428,11 +445,11 @@ impl<'a> Fmtp<'a> {
 
     /// RED's redundant payload types (`111/111`, RFC 2198 §5), if the parameters are that list.
     pub fn red_payload_types(&self) -> Option<Vec<u8>> {
-        let p = self.params.trim();
-        if p.is_empty() || p.contains('=') {
+        let p = self.params.trim_ascii();
+        if p.is_empty() || p.hasb(b'=') {
             return None;
         }
-        p.split('/').map(|x| parse_pt(x).ok()).collect()
+        p.splitb(b'/').map(|x| parse_pt(x).ok()).collect()
     }
 }
 
@@ -455,11 +472,11 @@ pub struct RtcpFb<'a> {
 
 impl<'a> RtcpFb<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let (pt, rest) = v.split_once(' ').ok_or(K::MissingField {
+        let (pt, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "rtcp-fb type",
         })?;
         let payload_type = if pt == "*" { None } else { Some(parse_pt(pt)?) };
-        let (kind, param) = match rest.split_once(' ') {
+        let (kind, param) = match rest.split1(b' ') {
             Some((k, p)) => (k, Some(p)),
             None => (rest, None),
         };
@@ -504,10 +521,10 @@ pub struct Extmap<'a> {
 
 impl<'a> Extmap<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let (idd, rest) = v.split_once(' ').ok_or(K::MissingField {
+        let (idd, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "extmap uri",
         })?;
-        let (id, direction) = match idd.split_once('/') {
+        let (id, direction) = match idd.split1(b'/') {
             Some((i, d)) => (
                 i,
                 Some(Direction::from_name(d).ok_or_else(|| K::invalid("extmap direction", d))?),
@@ -518,7 +535,7 @@ impl<'a> Extmap<'a> {
         if !matches!(id, 1..=255 | 4096..=4351) {
             return Err(K::invalid("extmap id", idd));
         }
-        let (uri, attributes) = match rest.split_once(' ') {
+        let (uri, attributes) = match rest.split1(b' ') {
             Some((u, a)) => (u, Some(a)),
             None => (rest, None),
         };
@@ -563,11 +580,11 @@ pub struct Ssrc<'a> {
 
 impl<'a> Ssrc<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let (s, rest) = v.split_once(' ').ok_or(K::MissingField {
+        let (s, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "ssrc attribute",
         })?;
         let ssrc = parse_num(s, "ssrc")?;
-        let (attribute, value) = match rest.split_once(':') {
+        let (attribute, value) = match rest.split1(b':') {
             Some((a, v)) => (a, Some(v)),
             None => (rest, None),
         };
@@ -605,7 +622,7 @@ pub struct SsrcGroup<'a> {
 
 impl<'a> SsrcGroup<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let mut it = v.split(' ');
+        let mut it = v.splitb(b' ');
         let semantics = it.next().unwrap_or_default();
         if semantics.is_empty() {
             return Err(K::MissingField {
@@ -638,7 +655,7 @@ pub struct Group<'a> {
 
 impl<'a> Group<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let mut it = v.split(' ');
+        let mut it = v.splitb(b' ');
         let semantics = it.next().unwrap_or_default();
         if semantics.is_empty() {
             return Err(K::MissingField {
@@ -673,7 +690,7 @@ pub struct Msid<'a> {
 
 impl<'a> Msid<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let (stream, track) = match v.split_once(' ') {
+        let (stream, track) = match v.split1(b' ') {
             Some((s, t)) => (s, Some(t)),
             None => (v, None),
         };
@@ -708,7 +725,7 @@ pub struct MsidSemantic<'a> {
 impl<'a> MsidSemantic<'a> {
     fn parse(v: &'a str) -> R<Self> {
         // Chromium writes `a=msid-semantic: WMS *`, with a space before the token.
-        let mut it = v.split(' ').filter(|s| !s.is_empty());
+        let mut it = v.splitb(b' ').filter(|s| !s.is_empty());
         let semantics = it.next().ok_or(K::MissingField {
             field: "msid-semantic token",
         })?;
@@ -776,22 +793,27 @@ fn is_rid_id(s: &str) -> bool {
 
 impl<'a> Rid<'a> {
     fn parse(v: &'a str) -> R<Self> {
-        let mut it = v.splitn(3, ' ');
-        let id = it.next().unwrap_or_default();
+        let (id, rest) = match v.split1(b' ') {
+            Some((i, r)) => (i, Some(r)),
+            None => (v, None),
+        };
         if !is_rid_id(id) {
             return Err(K::invalid("rid id", id));
         }
-        let direction = match it.next() {
-            Some("send") => RidDirection::Send,
-            Some("recv") => RidDirection::Recv,
-            Some(d) => return Err(K::invalid("rid direction", d)),
+        let (dir, restrictions) = match rest.map(|r| r.split1(b' ').ok_or(r)) {
+            Some(Ok((d, r))) => (d, Some(r)),
+            Some(Err(d)) => (d, None),
             None => {
                 return Err(K::MissingField {
                     field: "rid direction",
                 });
             }
         };
-        let restrictions = it.next();
+        let direction = match dir {
+            "send" => RidDirection::Send,
+            "recv" => RidDirection::Recv,
+            d => return Err(K::invalid("rid direction", d)),
+        };
         let rid = Rid {
             id,
             direction,
@@ -799,7 +821,7 @@ impl<'a> Rid<'a> {
         };
         for (k, v) in rid.params() {
             if k == "pt" {
-                for pt in v.unwrap_or_default().split(',') {
+                for pt in v.unwrap_or_default().splitb(b',') {
                     parse_pt(pt)?;
                 }
             }
@@ -811,9 +833,9 @@ impl<'a> Rid<'a> {
     pub fn params(&self) -> impl Iterator<Item = (&'a str, Option<&'a str>)> + 'a {
         self.restrictions
             .unwrap_or_default()
-            .split(';')
+            .splitb(b';')
             .filter(|p| !p.is_empty())
-            .map(|p| match p.split_once('=') {
+            .map(|p| match p.split1(b'=') {
                 Some((k, v)) => (k, Some(v)),
                 None => (p, None),
             })
@@ -823,7 +845,7 @@ impl<'a> Rid<'a> {
     pub fn payload_types(&self) -> Vec<u8> {
         self.params()
             .filter(|(k, _)| *k == "pt")
-            .flat_map(|(_, v)| v.unwrap_or_default().split(','))
+            .flat_map(|(_, v)| v.unwrap_or_default().splitb(b','))
             .filter_map(|p| parse_pt(p).ok())
             .collect()
     }
@@ -861,10 +883,10 @@ pub struct Simulcast<'a> {
 }
 
 fn parse_sc_list(v: &str) -> R<Vec<Vec<SimulcastRid<'_>>>> {
-    v.split(';')
+    v.splitb(b';')
         .map(|stream| {
             stream
-                .split(',')
+                .splitb(b',')
                 .map(|alt| {
                     let (paused, rid) = match alt.strip_prefix('~') {
                         Some(r) => (true, r),
@@ -884,7 +906,7 @@ fn parse_sc_list(v: &str) -> R<Vec<Vec<SimulcastRid<'_>>>> {
 impl<'a> Simulcast<'a> {
     fn parse(v: &'a str) -> R<Self> {
         let mut sc = Simulcast::default();
-        let mut it = v.split(' ').filter(|s| !s.is_empty());
+        let mut it = v.splitb(b' ').filter(|s| !s.is_empty());
         let mut first = true;
         while let Some(dir) = it.next() {
             let list = it.next().ok_or(K::MissingField {
@@ -1046,7 +1068,7 @@ fn need<'a>(v: Option<&'a str>, field: &'static str) -> R<&'a str> {
 impl<'a> Attribute<'a> {
     /// Parses the text after `a=` (`name[:value]`).
     pub fn parse(text: &'a str) -> Result<Self, K> {
-        let (name, value) = match text.split_once(':') {
+        let (name, value) = match text.split1(b':') {
             Some((n, v)) => (n, Some(v)),
             None => (text, None),
         };
@@ -1067,7 +1089,7 @@ impl<'a> Attribute<'a> {
             "ice-pwd" => A::IcePwd(need(value, "ice-pwd value")?),
             "ice-options" => A::IceOptions(
                 need(value, "ice-options value")?
-                    .split(' ')
+                    .splitb(b' ')
                     .filter(|s| !s.is_empty())
                     .collect(),
             ),
@@ -1076,7 +1098,7 @@ impl<'a> Attribute<'a> {
             "setup" => A::Setup(Setup::parse(need(value, "setup value")?)?),
             "mid" => {
                 let m = need(value, "mid value")?;
-                if m.contains(' ') {
+                if m.hasb(b' ') {
                     return Err(K::invalid("mid", m));
                 }
                 A::Mid(m)

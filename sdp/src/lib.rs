@@ -6,6 +6,7 @@ mod error;
 pub mod jsep;
 mod parse;
 mod session;
+mod text;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]

@@ -1,33 +1,49 @@
 //! The parser: one pass over the text, validating every line it keeps.
 
-use crate::attr::{Attribute, Extmap, parse_u64};
+use crate::attr::{Attribute, parse_u64};
 use crate::error::{Error, ParseErrorKind as K};
 use crate::session::{
     Connection, Limits, LineEnding, MediaLine, Origin, Section, SessionDescription,
 };
+use crate::text::{ByteStr as _, find_eol};
 
+/// An extmap seen while parsing: (media section index, line number, line, id, uri).
+type SeenExtmap<'t> = (usize, usize, &'t str, u16, &'t str);
+
+#[derive(Default)]
 struct Ctx<'t> {
-    mids: Vec<&'t str>,
+    /// Every mid seen, with its media section index.
+    mids: Vec<(&'t str, usize)>,
     /// extmap ids of the current section.
     extmaps: Vec<u16>,
     /// rids of the current section.
     rids: Vec<&'t str>,
+    /// Every media-level extmap, for the BUNDLE check.
+    all_extmaps: Vec<SeenExtmap<'t>>,
+    /// Session-level `a=group:BUNDLE` values.
+    bundles: Vec<&'t str>,
 }
 
-fn check_attribute<'t>(ctx: &mut Ctx<'t>, in_media: bool, value: &'t str) -> Result<(), K> {
-    let (name, v) = match value.split_once(':') {
+fn check_attribute<'t>(
+    ctx: &mut Ctx<'t>,
+    section: Option<usize>,
+    lineno: usize,
+    raw: &'t str,
+    value: &'t str,
+) -> Result<(), K> {
+    let (name, v) = match value.split1(b':') {
         Some((n, v)) => (n, Some(v)),
         None => (value, None),
     };
     match Attribute::parse_parts(name, v)? {
         Attribute::Mid(m) => {
-            if !in_media {
+            let Some(idx) = section else {
                 return Err(K::WrongLevel);
-            }
-            if ctx.mids.contains(&m) {
+            };
+            if ctx.mids.iter().any(|(x, _)| *x == m) {
                 return Err(K::DuplicateMid { mid: m.to_owned() });
             }
-            ctx.mids.push(m);
+            ctx.mids.push((m, idx));
         }
         Attribute::Extmap(e) => {
             // RFC 8285 §6: an id names one extension in a section.
@@ -35,6 +51,9 @@ fn check_attribute<'t>(ctx: &mut Ctx<'t>, in_media: bool, value: &'t str) -> Res
                 return Err(K::ExtmapIdCollision { id: e.id });
             }
             ctx.extmaps.push(e.id);
+            if let Some(idx) = section {
+                ctx.all_extmaps.push((idx, lineno, raw, e.id, e.uri));
+            }
         }
         Attribute::Rid(r) => {
             if ctx.rids.contains(&r.id) {
@@ -44,20 +63,25 @@ fn check_attribute<'t>(ctx: &mut Ctx<'t>, in_media: bool, value: &'t str) -> Res
             }
             ctx.rids.push(r.id);
         }
+        Attribute::Group(g) if section.is_none() && g.semantics == "BUNDLE" => {
+            if let Some((_, mids)) = value.split1(b':').and_then(|(_, v)| v.split1(b' ')) {
+                ctx.bundles.push(mids);
+            }
+        }
         _ => {}
     }
     Ok(())
 }
 
 fn check_timing(v: &str) -> Result<(), K> {
-    let (a, b) = v.split_once(' ').ok_or(K::invalid("timing", v))?;
+    let (a, b) = v.split1(b' ').ok_or(K::invalid("timing", v))?;
     parse_u64(a, "timing start")?;
     parse_u64(b, "timing stop")?;
     Ok(())
 }
 
 fn check_bandwidth(v: &str) -> Result<(), K> {
-    let (t, n) = v.split_once(':').ok_or(K::invalid("bandwidth", v))?;
+    let (t, n) = v.split1(b':').ok_or(K::invalid("bandwidth", v))?;
     if t.is_empty() {
         return Err(K::MissingField {
             field: "bandwidth type",
@@ -83,24 +107,32 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
     }
     let mut session = Section::new();
     let mut media: Vec<Section> = Vec::new();
-    let mut starts: Vec<usize> = Vec::new();
-    let mut ctx = Ctx {
-        mids: Vec::new(),
-        extmaps: Vec::new(),
-        rids: Vec::new(),
-    };
+    let mut ctx = Ctx::default();
     let (mut seen_o, mut seen_s, mut seen_t) = (false, false, false);
     let mut rest = text;
     let mut lineno = 0usize;
     while !rest.is_empty() {
         lineno += 1;
-        let (raw, ending) = match rest.find('\n') {
+        let (raw, ending) = match find_eol(rest.as_bytes()) {
             Some(i) => {
                 let line = rest.get(..i).unwrap_or_default();
-                rest = rest.get(i + 1..).unwrap_or_default();
-                match line.strip_suffix('\r') {
-                    Some(l) => (l, LineEnding::CrLf),
-                    None => (line, LineEnding::Lf),
+                let after = rest.get(i..).unwrap_or_default();
+                if after.starts_with("\r\n") {
+                    rest = after.get(2..).unwrap_or_default();
+                    (line, LineEnding::CrLf)
+                } else if after.starts_with('\n') {
+                    rest = after.get(1..).unwrap_or_default();
+                    (line, LineEnding::Lf)
+                } else {
+                    // A CR not followed by LF: RFC 8866 §5 has no such line ending.
+                    let full = after
+                        .split1(b'\n')
+                        .map_or(rest, |(l, _)| rest.get(..i + l.len()).unwrap_or_default());
+                    return Err(Error::at(
+                        lineno,
+                        full,
+                        K::invalid("line (stray carriage return)", full),
+                    ));
                 }
             }
             None => (core::mem::take(&mut rest), LineEnding::None),
@@ -117,16 +149,14 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
             [k @ b'a'..=b'z', b'=', ..] => (*k, raw.get(2..).unwrap_or_default()),
             _ => return Err(err(K::NotTypeEqualsValue)),
         };
-        if value.contains('\r') {
-            return Err(err(K::invalid("line (stray carriage return)", value)));
-        }
-        let in_media = !media.is_empty();
+        let section = media.len().checked_sub(1);
         if lineno == 1 {
             if kind != b'v' || value != "0" {
                 return Err(err(K::BadVersion));
             }
         } else {
             let r = match kind {
+                b'a' => check_attribute(&mut ctx, section, lineno, raw, value),
                 b'v' => Err(K::WrongLevel),
                 b'm' => {
                     if media.len() >= limits.max_media_sections {
@@ -136,13 +166,11 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
                     }
                     MediaLine::parse(value).map(|_| {
                         media.push(Section::new());
-                        starts.push(lineno);
                         ctx.extmaps.clear();
                         ctx.rids.clear();
                     })
                 }
-                b'a' => check_attribute(&mut ctx, in_media, value),
-                b'o' | b's' | b't' if in_media => Err(K::WrongLevel),
+                b'o' | b's' | b't' if section.is_some() => Err(K::WrongLevel),
                 b'o' => Origin::parse(value).map(|_| seen_o = true),
                 b's' => {
                     seen_s = true;
@@ -178,47 +206,30 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
             reason: "no t= line in the session section",
         });
     }
-    let sdp = SessionDescription::from_parts(session, media);
-    check_bundle_extmaps(&sdp, &starts)?;
-    Ok(sdp)
+    check_bundle_extmaps(&ctx)?;
+    Ok(SessionDescription::from_parts(session, media))
 }
 
 /// RFC 8843 §9.1.1 / RFC 8285 §6: in one BUNDLE group an extmap id names one URI.
-fn check_bundle_extmaps(sdp: &SessionDescription, starts: &[usize]) -> Result<(), Error> {
+fn check_bundle_extmaps(ctx: &Ctx<'_>) -> Result<(), Error> {
     let mut seen: Vec<(u16, &str)> = Vec::new();
-    for g in sdp
-        .session
-        .groups()
-        .iter()
-        .filter(|g| g.semantics == "BUNDLE")
-    {
+    for group in &ctx.bundles {
         seen.clear();
-        for (sec, start) in sdp.media.iter().zip(starts) {
-            if !sec.mid().is_some_and(|m| g.mids.contains(&m)) {
+        let in_group = |idx: usize| {
+            ctx.mids
+                .iter()
+                .any(|(m, i)| *i == idx && group.splitb(b' ').any(|g| g == *m))
+        };
+        for &(idx, lineno, raw, id, uri) in &ctx.all_extmaps {
+            if !in_group(idx) {
                 continue;
             }
-            for (j, l) in sec.lines().enumerate() {
-                let Some(Ok(Attribute::Extmap(Extmap { id, uri, .. }))) = l
-                    .value
-                    .strip_prefix("extmap:")
-                    .map(|v| Attribute::parse_parts("extmap", Some(v)))
-                else {
-                    continue;
-                };
-                if l.kind != 'a' {
-                    continue;
+            match seen.iter().find(|(i, _)| *i == id) {
+                Some((_, u)) if *u != uri => {
+                    return Err(Error::at(lineno, raw, K::ExtmapIdCollision { id }));
                 }
-                match seen.iter().find(|(i, _)| *i == id) {
-                    Some((_, u)) if *u != uri => {
-                        return Err(Error::at(
-                            start + j,
-                            &format!("a={}", l.value),
-                            K::ExtmapIdCollision { id },
-                        ));
-                    }
-                    Some(_) => {}
-                    None => seen.push((id, uri)),
-                }
+                Some(_) => {}
+                None => seen.push((id, uri)),
             }
         }
     }

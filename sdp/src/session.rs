@@ -5,6 +5,8 @@
 //! Typed access parses the kept text on demand; parsing validated it already.
 
 use core::fmt;
+
+use crate::text::ByteStr as _;
 use core::str::FromStr;
 
 use crate::attr::{
@@ -113,7 +115,7 @@ pub struct Origin<'a> {
 impl<'a> Origin<'a> {
     /// Parses the value of an `o=` line.
     pub fn parse(v: &'a str) -> Result<Self, K> {
-        let mut it = v.split(' ');
+        let mut it = v.splitb(b' ');
         let mut f = |field| match it.next() {
             Some(x) if !x.is_empty() => Ok(x),
             _ => Err(K::MissingField { field }),
@@ -169,7 +171,7 @@ pub struct Connection<'a> {
 impl<'a> Connection<'a> {
     /// Parses the value of a `c=` line.
     pub fn parse(v: &'a str) -> Result<Self, K> {
-        let mut it = v.split(' ');
+        let mut it = v.splitb(b' ');
         let (Some(nettype), Some(addrtype), Some(address), None) =
             (it.next(), it.next(), it.next(), it.next())
         else {
@@ -211,21 +213,19 @@ impl<'a> MediaLine<'a> {
     /// Parses the value of an `m=` line; for RTP protocols every format must be a payload
     /// type in 0..=127.
     pub fn parse(v: &'a str) -> Result<Self, K> {
-        let mut it = v.splitn(4, ' ');
-        let media = it.next().unwrap_or_default();
+        let (media, rest) = v.split1(b' ').ok_or(K::MissingField {
+            field: "media port",
+        })?;
         if media.is_empty() {
             return Err(K::MissingField {
                 field: "media type",
             });
         }
-        let port_s = it.next().ok_or(K::MissingField {
-            field: "media port",
-        })?;
-        let proto = it.next().ok_or(K::MissingField {
+        let (port_s, rest) = rest.split1(b' ').ok_or(K::MissingField {
             field: "media proto",
         })?;
-        let formats = it.next().unwrap_or_default();
-        let (p, c) = match port_s.split_once('/') {
+        let (proto, formats) = rest.split1(b' ').unwrap_or((rest, ""));
+        let (p, c) = match port_s.split1(b'/') {
             Some((p, c)) => (p, Some(c)),
             None => (port_s, None),
         };
@@ -259,12 +259,12 @@ impl<'a> MediaLine<'a> {
 
     /// Is the protocol RTP-based (`RTP/…`, `…/RTP/…`)?
     pub fn is_rtp(&self) -> bool {
-        self.proto.split('/').any(|p| p == "RTP")
+        self.proto.splitb(b'/').any(|p| p == "RTP")
     }
 
     /// The formats, split on spaces.
     pub fn format_list(&self) -> impl Iterator<Item = &'a str> + 'a {
-        self.formats.split(' ').filter(|s| !s.is_empty())
+        self.formats.splitb(b' ').filter(|s| !s.is_empty())
     }
 
     /// The payload types (RTP protocols; other formats are skipped).
@@ -315,7 +315,7 @@ fn check_line_text(kind: char, value: &str) -> Result<(), Error> {
             reason: K::NotTypeEqualsValue,
         });
     }
-    if value.contains(['\r', '\n']) {
+    if value.hasb(b'\r') || value.hasb(b'\n') {
         return Err(Error::InvalidValue {
             what: "line value",
             reason: K::invalid("line value (contains a line break)", value),
@@ -468,7 +468,7 @@ impl Section {
 
     /// Every `a=` line as `(name, value)`, in order.
     pub fn raw_attributes(&self) -> impl Iterator<Item = (&str, Option<&str>)> + '_ {
-        self.values('a').map(|v| match v.split_once(':') {
+        self.values('a').map(|v| match v.split1(b':') {
             Some((n, v)) => (n, Some(v)),
             None => (v, None),
         })
@@ -542,7 +542,7 @@ impl Section {
     pub fn ice_options(&self) -> Vec<&str> {
         self.values('a')
             .filter_map(|v| v.strip_prefix("ice-options:"))
-            .flat_map(|v| v.split(' '))
+            .flat_map(|v| v.splitb(b' '))
             .filter(|s| !s.is_empty())
             .collect()
     }
