@@ -365,6 +365,7 @@ pub struct Association {
     pba: usize,
     peer_rwnd: usize,
     fast_recovery: Option<u64>,
+    loss_seen: bool,
     fast_rtx_pending: bool,
     srtt: Option<Duration>,
     rttvar: Duration,
@@ -478,6 +479,7 @@ impl Association {
             pba: 0,
             peer_rwnd: 0,
             fast_recovery: None,
+            loss_seen: false,
             fast_rtx_pending: false,
             srtt: None,
             rttvar: Duration::ZERO,
@@ -2064,6 +2066,7 @@ impl Association {
                 }
             }
             if lost {
+                self.loss_seen = true;
                 if self.fast_recovery.is_none() {
                     self.ssthresh = (self.cwnd / 2).max(4 * self.config.mtu);
                     self.cwnd = self.ssthresh;
@@ -2093,6 +2096,12 @@ impl Association {
         }
         let outstanding = self.flight_size;
         self.peer_rwnd = (sack.a_rwnd as usize).saturating_sub(outstanding);
+        // ssthresh was seeded from the peer's initial a_rwnd; a receive window that grows
+        // lifts it too until the first loss (RFC 9260 section 7.2.1 allows it to be
+        // arbitrarily high).
+        if !self.loss_seen && sack.a_rwnd as usize > self.ssthresh {
+            self.ssthresh = sack.a_rwnd as usize;
+        }
         // T3-rtx (section 6.3.2 rules R2, R3).
         if self.flight_size == 0 && self.rtx.is_empty() {
             self.stop_timer(Timer::T3);
@@ -2119,6 +2128,7 @@ impl Association {
             self.close(CloseReason::Timeout);
             return;
         }
+        self.loss_seen = true;
         self.ssthresh = (self.cwnd / 2).max(4 * self.config.mtu);
         self.cwnd = self.config.mtu;
         self.pba = 0;

@@ -112,19 +112,95 @@ pub const EDMID_DTLS: u32 = 1;
 static CRC32C: crc::Crc<u32, crc::Table<16>> =
     crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISCSI);
 
-/// CRC32c (Castagnoli) of `data`, table-driven slice-by-16 (RFC 9260 appendix A).
+/// Slice-by-16 tables for the reflected Castagnoli polynomial 0x82f63b78, built at compile
+/// time. `CRC_TABLES[0]` is the classic byte-wise table; `CRC_TABLES[k][b]` is the CRC of
+/// byte `b` followed by `k` zero bytes.
+static CRC_TABLES: [[u32; 256]; 16] = {
+    let mut t = [[0u32; 256]; 16];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                (c >> 1) ^ 0x82f6_3b78
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        t[0][i] = c;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 256 {
+        let mut j = 1;
+        while j < 16 {
+            let prev = t[j - 1][i];
+            t[j][i] = (prev >> 8) ^ t[0][(prev & 0xff) as usize];
+            j += 1;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Continues a CRC32c register (pre-inverted) over `data`: slice-by-16, then byte-wise.
+// Indexing a [u32; 256] table with a u8 and a [_; 16] array with constants cannot go out of
+// range; clippy cannot see that through `as usize`.
+#[allow(clippy::indexing_slicing)]
+#[inline]
+fn crc32c_update(mut crc: u32, data: &[u8]) -> u32 {
+    let t = &CRC_TABLES;
+    let mut chunks = data.chunks_exact(16);
+    for c in &mut chunks {
+        let w: [u8; 16] = match c.try_into() {
+            Ok(w) => w,
+            Err(_) => continue,
+        };
+        let a = u32::from_le_bytes([w[0], w[1], w[2], w[3]]) ^ crc;
+        crc = t[15][(a & 0xff) as usize]
+            ^ t[14][((a >> 8) & 0xff) as usize]
+            ^ t[13][((a >> 16) & 0xff) as usize]
+            ^ t[12][(a >> 24) as usize]
+            ^ t[11][w[4] as usize]
+            ^ t[10][w[5] as usize]
+            ^ t[9][w[6] as usize]
+            ^ t[8][w[7] as usize]
+            ^ t[7][w[8] as usize]
+            ^ t[6][w[9] as usize]
+            ^ t[5][w[10] as usize]
+            ^ t[4][w[11] as usize]
+            ^ t[3][w[12] as usize]
+            ^ t[2][w[13] as usize]
+            ^ t[1][w[14] as usize]
+            ^ t[0][w[15] as usize];
+    }
+    for &b in chunks.remainder() {
+        crc = (crc >> 8) ^ t[0][((crc ^ u32::from(b)) & 0xff) as usize];
+    }
+    crc
+}
+
+/// CRC32c (Castagnoli) of `data` (RFC 9260 appendix A): our table-driven slice-by-16,
+/// checked against the `crc` crate's `CRC_32_ISCSI` in the tests.
 pub fn crc32c(data: &[u8]) -> u32 {
+    !crc32c_update(!0, data)
+}
+
+/// The `crc` crate's CRC-32/ISCSI, kept as the reference implementation for tests.
+#[doc(hidden)]
+pub fn crc32c_reference(data: &[u8]) -> u32 {
     CRC32C.checksum(data)
 }
 
 /// The checksum of an SCTP packet as it should appear in octets 8..12 read little-endian:
 /// CRC32c over the packet with the checksum field taken as zero (RFC 9260 section 6.8).
 pub fn packet_checksum(packet: &[u8]) -> u32 {
-    let mut d = CRC32C.digest();
-    d.update(packet.get(..8).unwrap_or(packet));
-    d.update(&[0u8; 4]);
-    d.update(packet.get(COMMON_HEADER_LEN..).unwrap_or(&[]));
-    d.finalize()
+    let mut c = crc32c_update(!0, packet.get(..8).unwrap_or(packet));
+    c = crc32c_update(c, &[0u8; 4]);
+    c = crc32c_update(c, packet.get(COMMON_HEADER_LEN..).unwrap_or(&[]));
+    !c
 }
 
 /// Writes the checksum field (octets 8..12) of a finished packet: the CRC32c, or zero when
@@ -970,6 +1046,20 @@ mod tests {
                 ..
             }))
         ));
+    }
+
+    #[test]
+    fn own_crc_matches_crc_crate() {
+        let data: Vec<u8> = (0..3000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        for start in 0..20 {
+            for len in [0, 1, 7, 15, 16, 17, 31, 64, 100, 1191, 2900] {
+                let d = &data[start..start + len];
+                assert_eq!(crc32c(d), crc32c_reference(d), "start {start} len {len}");
+            }
+        }
+        assert_eq!(crc32c(b"123456789"), 0xe306_9283);
     }
 
     #[test]
