@@ -1,0 +1,365 @@
+//! ICE over the deterministic network simulator: NAT kinds on one or both sides, with and
+//! without TURN, loss, role conflict, restart, consent loss, caps, ICE-lite.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+mod common;
+
+use common::{Opts, World, sa};
+use sansrtc_ice::{
+    Candidate, CandidateKind, Config, Error, Event, IceState, Role, SelectReason,
+};
+use sansrtc_netsim::{LinkConfig, NatKind, run_seeds};
+use std::time::Duration;
+
+const RTT: Duration = Duration::from_millis(50);
+
+fn selected_kinds(ev: &Event) -> (CandidateKind, CandidateKind) {
+    match ev {
+        Event::SelectedPair { local, remote, .. } => (local.kind, remote.kind),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn public_hosts_connect_over_host_pair() {
+    let mut w = World::new(1, Opts::default());
+    assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+    let a = w.a.selected();
+    let b = w.b.selected();
+    assert_eq!(a.len(), 1);
+    assert_eq!(selected_kinds(a[0]), (CandidateKind::Host, CandidateKind::Host));
+    assert_eq!(selected_kinds(b[0]), (CandidateKind::Host, CandidateKind::Host));
+    assert!(matches!(a[0], Event::SelectedPair { reason: SelectReason::Nominated, .. }));
+    assert!(matches!(b[0], Event::SelectedPair { reason: SelectReason::PeerNominated, .. }));
+    // Application data flows on the selected pair both ways.
+    let now = w.net.now();
+    w.a.agent.send(now, b"\x80hello").unwrap();
+    w.b.agent.send(now, b"\x80world").unwrap();
+    w.run_until(Duration::from_secs(1), |w| !w.a.app.is_empty() && !w.b.app.is_empty());
+    assert_eq!(w.b.app, vec![b"\x80hello".to_vec()]);
+    assert_eq!(w.a.app, vec![b"\x80world".to_vec()]);
+}
+
+/// Which NAT combinations connect, and what the controlling side ends up sending to.
+#[test]
+fn nat_matrix() {
+    use NatKind::*;
+    // (A's NAT, B's NAT, connects, remote kind selected by A)
+    let cases: &[(Option<NatKind>, Option<NatKind>, bool, CandidateKind)] = &[
+        (Some(FullCone), None, true, CandidateKind::Host),
+        (None, Some(FullCone), true, CandidateKind::ServerReflexive),
+        (Some(PortRestricted), None, true, CandidateKind::Host),
+        (Some(Symmetric), None, true, CandidateKind::Host),
+        (None, Some(Symmetric), true, CandidateKind::PeerReflexive),
+        (Some(FullCone), Some(FullCone), true, CandidateKind::ServerReflexive),
+        (Some(AddressRestricted), Some(AddressRestricted), true, CandidateKind::ServerReflexive),
+        (Some(PortRestricted), Some(PortRestricted), true, CandidateKind::ServerReflexive),
+        (Some(AddressRestricted), Some(Symmetric), true, CandidateKind::PeerReflexive),
+        (Some(FullCone), Some(Symmetric), true, CandidateKind::PeerReflexive),
+        (Some(PortRestricted), Some(Symmetric), false, CandidateKind::Host),
+        (Some(Symmetric), Some(Symmetric), false, CandidateKind::Host),
+    ];
+    for &(na, nb, connects, remote_kind) in cases {
+        run_seeds(0..4, |seed| {
+            let mut w = World::new(
+                seed,
+                Opts {
+                    nat_a: na,
+                    nat_b: nb,
+                    ..Opts::default()
+                },
+            );
+            let ok = w.run_until(Duration::from_secs(60), |w| {
+                w.both_connected()
+                    || w.a.agent.state() == IceState::Failed
+                    || w.b.agent.state() == IceState::Failed
+            });
+            if !ok {
+                return Err(format!("{na:?}/{nb:?}: neither connected nor failed"));
+            }
+            if w.both_connected() != connects {
+                return Err(format!(
+                    "{na:?}/{nb:?}: connected={} (a {:?}, b {:?})",
+                    w.both_connected(),
+                    w.a.agent.state(),
+                    w.b.agent.state()
+                ));
+            }
+            if connects {
+                let sel = w.a.selected();
+                let (l, r) = selected_kinds(sel.last().unwrap());
+                if l != CandidateKind::Host || r != remote_kind {
+                    return Err(format!("{na:?}/{nb:?}: selected {l:?}/{r:?}, want host/{remote_kind:?}"));
+                }
+                let t = w.a.state_at(IceState::Connected).unwrap() - w.start;
+                // Gathering (1 RTT) + checks and nomination: a handful of RTTs, no timeouts.
+                if t > RTT * 12 {
+                    return Err(format!("{na:?}/{nb:?}: took {t:?}"));
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn symmetric_nats_connect_through_turn() {
+    run_seeds(0..4, |seed| {
+        let mut w = World::new(
+            seed,
+            Opts {
+                nat_a: Some(NatKind::Symmetric),
+                nat_b: Some(NatKind::Symmetric),
+                turn: true,
+                ..Opts::default()
+            },
+        );
+        if !w.run_until(Duration::from_secs(60), World::both_connected) {
+            return Err(format!("not connected: {:?} {:?}", w.a.agent.state(), w.b.agent.state()));
+        }
+        let (l, r) = selected_kinds(w.a.selected().last().unwrap());
+        if l != CandidateKind::Relayed && r != CandidateKind::Relayed {
+            return Err(format!("selected {l:?}/{r:?}, expected a relayed candidate"));
+        }
+        // Data crosses the relay.
+        let now = w.net.now();
+        w.a.agent.send(now, b"\x80via-relay").unwrap();
+        w.run_until(Duration::from_secs(2), |w| {
+            !w.b.app.is_empty()
+                || w.b.events.iter().any(|(_, e)| matches!(e, Event::Data { .. }))
+        });
+        let got = !w.b.app.is_empty()
+            || w.b.events.iter().any(|(_, e)| matches!(e, Event::Data { data, .. } if data == b"\x80via-relay"));
+        if !got {
+            return Err("data did not cross the relay".into());
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn turn_is_not_selected_when_direct_works() {
+    let mut w = World::new(
+        3,
+        Opts {
+            nat_a: Some(NatKind::FullCone),
+            turn: true,
+            ..Opts::default()
+        },
+    );
+    assert!(w.run_until(Duration::from_secs(30), World::both_connected));
+    let (l, r) = selected_kinds(w.a.selected().last().unwrap());
+    assert_eq!((l, r), (CandidateKind::Host, CandidateKind::Host));
+    assert!(w.a.agent.local_candidates().any(|c| c.kind == CandidateKind::Relayed));
+}
+
+#[test]
+fn loss_during_checks() {
+    run_seeds(0..20, |seed| {
+        let mut w = World::new(
+            seed,
+            Opts {
+                nat_a: Some(NatKind::PortRestricted),
+                nat_b: Some(NatKind::PortRestricted),
+                link: LinkConfig::default()
+                    .latency(Duration::from_millis(25))
+                    .jitter(Duration::from_millis(10))
+                    .loss(0.25)
+                    .duplicate(0.05),
+                ..Opts::default()
+            },
+        );
+        if w.run_until(Duration::from_secs(60), World::both_connected) {
+            Ok(())
+        } else {
+            Err(format!("a {:?} b {:?}", w.a.agent.state(), w.b.agent.state()))
+        }
+    });
+}
+
+#[test]
+fn role_conflict_is_resolved() {
+    for (ra, rb) in [
+        (Role::Controlling, Role::Controlling),
+        (Role::Controlled, Role::Controlled),
+    ] {
+        run_seeds(0..6, |seed| {
+            let mut w = World::new(
+                seed,
+                Opts {
+                    a: Config::new(ra),
+                    b: Config::new(rb),
+                    ..Opts::default()
+                },
+            );
+            if !w.run_until(Duration::from_secs(30), World::both_connected) {
+                return Err(format!("{ra:?}/{rb:?}: not connected"));
+            }
+            if w.a.agent.role() == w.b.agent.role() {
+                return Err(format!("{ra:?}/{rb:?}: both {:?}", w.a.agent.role()));
+            }
+            let changed = w
+                .a
+                .events
+                .iter()
+                .chain(w.b.events.iter())
+                .filter(|(_, e)| matches!(e, Event::RoleChanged(_)))
+                .count();
+            if changed != 1 {
+                return Err(format!("{changed} role changes"));
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn restart_reconnects_with_new_credentials() {
+    let mut w = World::new(
+        5,
+        Opts {
+            nat_a: Some(NatKind::PortRestricted),
+            ..Opts::default()
+        },
+    );
+    assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+    let old = w.a.agent.local_credentials().clone();
+    let now = w.net.now();
+    let new_a = w.a.agent.restart(now);
+    let new_b = w.b.agent.restart(now);
+    assert_ne!(new_a, old);
+    assert_eq!(w.a.agent.state(), IceState::Checking);
+    // The old path still carries data during the restart.
+    w.a.agent.send(now, b"\x80during").unwrap();
+    w.b.agent.set_remote_credentials(now, new_a).unwrap();
+    w.a.agent.set_remote_credentials(now, new_b).unwrap();
+    let cands_a: Vec<Candidate> = w.a.agent.local_candidates().cloned().collect();
+    let cands_b: Vec<Candidate> = w.b.agent.local_candidates().cloned().collect();
+    for c in cands_a {
+        if c.kind != CandidateKind::PeerReflexive {
+            w.b.agent.add_remote_candidate(now, c).unwrap();
+        }
+    }
+    for c in cands_b {
+        if c.kind != CandidateKind::PeerReflexive {
+            w.a.agent.add_remote_candidate(now, c).unwrap();
+        }
+    }
+    assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+    assert_eq!(w.a.selected().len(), 2, "a second SelectedPair after the restart");
+    assert!(w.b.app.contains(&b"\x80during".to_vec()));
+}
+
+#[test]
+fn consent_loss_disconnects_then_fails() {
+    let mut w = World::new(7, Opts::default());
+    assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+    let cut = w.net.now();
+    // Consent keeps the connection up for a while with the link intact.
+    assert!(!w.run_until(Duration::from_secs(60), |w| !w.both_connected()));
+    let cut_at = w.net.now();
+    assert!(cut_at >= cut + Duration::from_secs(60));
+    w.net.set_link(
+        w.a.host.ip(),
+        w.b.host.ip(),
+        LinkConfig::default().loss(1.0),
+    );
+    assert!(w.run_until(Duration::from_secs(60), |w| w.a.agent.state() == IceState::Failed
+        && w.b.agent.state() == IceState::Failed));
+    let disc = w
+        .a
+        .events
+        .iter()
+        .rev()
+        .find(|(_, e)| *e == Event::StateChanged(IceState::Disconnected))
+        .map(|(t, _)| *t)
+        .unwrap();
+    let failed = w.a.state_at(IceState::Failed).unwrap();
+    assert!(disc > cut_at && disc - cut_at <= Duration::from_secs(9), "{:?}", disc - cut_at);
+    // RFC 7675: consent expires 30 s after the last response.
+    assert!(failed - cut_at >= Duration::from_secs(24) && failed - cut_at <= Duration::from_secs(31));
+    assert_eq!(w.a.agent.send(w.net.now(), b"x"), Err(Error::ConsentExpired));
+}
+
+#[test]
+fn consent_recovers_after_short_outage() {
+    let mut w = World::new(8, Opts::default());
+    assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+    let (ia, ib) = (w.a.host.ip(), w.b.host.ip());
+    w.net.set_link(ia, ib, LinkConfig::default().loss(1.0));
+    assert!(w.run_until(Duration::from_secs(20), |w| w.a.agent.state() == IceState::Disconnected));
+    w.net.set_link(ia, ib, LinkConfig::default().latency(Duration::from_millis(25)));
+    assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+}
+
+#[test]
+fn thousands_of_remote_candidates_are_capped() {
+    let mut w = World::new(9, Opts::default());
+    let now = w.net.now();
+    let mut refused = 0;
+    for i in 0..5000u32 {
+        let addr = sa(&format!("10.{}.{}.{}:{}", (i >> 16) & 255, (i >> 8) & 255, i & 255, 1000 + (i % 50000)));
+        let c = Candidate::new(CandidateKind::Host, addr, 1000 + i, format!("f{i}"), 1);
+        if let Err(Error::CapacityExceeded { .. }) = w.a.agent.add_remote_candidate(now, c) {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 4900);
+    assert!(w.a.agent.remote_candidates().count() <= 100);
+    assert!(w.a.agent.pair_count() <= 100);
+    // Still connects (with the real candidate, trickled after the junk) in bounded time.
+    assert!(w.run_until(Duration::from_secs(120), |w| w.b.agent.state() == IceState::Connected
+        || w.a.agent.state() == IceState::Connected));
+}
+
+#[test]
+fn lite_agent_connects_with_full_agent() {
+    let mut b = Config::new(Role::Controlling);
+    b.lite = true;
+    let mut w = World::new(
+        10,
+        Opts {
+            nat_a: Some(NatKind::PortRestricted),
+            a: Config::new(Role::Controlling),
+            b,
+            ..Opts::default()
+        },
+    );
+    assert!(w.b.agent.is_lite());
+    assert_eq!(w.b.agent.role(), Role::Controlled);
+    assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+    // The lite side sends no checks at all.
+    assert_eq!(w.b.agent.stats().checks_sent, 0);
+    // Keepalives keep the lite side's path open over time without consent checks.
+    assert!(!w.run_until(Duration::from_secs(60), |w| !w.both_connected()));
+}
+
+#[test]
+fn without_signaled_candidates_peer_reflexive_is_learned() {
+    // B signals nothing; A's checks reach B, which learns A as peer-reflexive and answers
+    // with triggered checks.
+    let mut w = World::new(
+        11,
+        Opts {
+            signal: false,
+            ..Opts::default()
+        },
+    );
+    let now = w.net.now();
+    let b_host: Vec<Candidate> = w.b.agent.local_candidates().cloned().collect();
+    for c in b_host {
+        w.a.agent.add_remote_candidate(now, c).unwrap();
+    }
+    assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+    let (_, r) = selected_kinds(w.b.selected().last().unwrap());
+    assert_eq!(r, CandidateKind::PeerReflexive);
+}
+
+#[test]
+fn all_pairs_failing_after_end_of_candidates_fails() {
+    let mut w = World::new(12, Opts::default());
+    w.net.set_link(w.a.host.ip(), w.b.host.ip(), LinkConfig::default().loss(1.0));
+    assert!(w.run_until(Duration::from_secs(60), |w| w.a.agent.state() == IceState::Failed));
+    assert_eq!(w.a.agent.selected_pair(), None);
+}
