@@ -18,6 +18,7 @@ use crate::{hex, pcap};
 
 // Protocol decoders: one `mod` line each.
 mod stun;
+mod rtp;
 
 /// Arguments of `sansrtc decode`.
 #[derive(clap::Args, Debug)]
@@ -43,6 +44,25 @@ pub struct Args {
     /// Print one JSON document (an array with an object per datagram) instead of text.
     #[arg(long)]
     json: bool,
+    /// Name RTP header extension ID as URI (as in `a=extmap:ID URI`); repeatable.
+    #[arg(long, value_name = "ID=URI", value_parser = parse_extmap)]
+    extmap: Vec<(u8, String)>,
+}
+
+/// Parses `--extmap ID=URI` (also accepts `ID URI`, as written in SDP).
+fn parse_extmap(s: &str) -> Result<(u8, String), String> {
+    let (id, uri) = s
+        .split_once('=')
+        .or_else(|| s.split_once(' '))
+        .ok_or_else(|| format!("expected ID=URI, got {s:?}"))?;
+    let id: u8 = id
+        .trim()
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .parse()
+        .map_err(|_| format!("bad extension id in {s:?}"))?;
+    Ok((id, uri.trim().to_string()))
 }
 
 /// One input datagram with whatever the input told about it.
@@ -70,7 +90,10 @@ pub fn classify(first: Option<u8>) -> &'static str {
 
 /// Stateful decoders (DTLS reassembly, SRTP ROC/replay) live here across datagrams.
 #[derive(Default)]
-struct Decoder {}
+struct Decoder {
+    /// `--extmap` id -> URI, for naming RTP header extensions.
+    extmap: Vec<(u8, String)>,
+}
 
 impl Decoder {
     /// Decodes one datagram's payload into `out` (an object that already has the header keys).
@@ -92,7 +115,11 @@ impl Decoder {
                     "rtp_or_rtcp".into(),
                     Value::from(if is_rtcp { "RTCP" } else { "RTP" }),
                 );
-                out.insert("hex".into(), Value::from(hex::encode(bytes)));
+                if is_rtcp {
+                    out.insert("rtcp".into(), rtp::decode_rtcp(bytes));
+                } else {
+                    out.insert("rtp".into(), rtp::decode_rtp(bytes, &self.extmap));
+                }
             }
             _ => {
                 out.insert("hex".into(), Value::from(hex::encode(bytes)));
@@ -218,6 +245,7 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let mut decoder = Decoder::default();
+    decoder.extmap.extend(args.extmap.iter().cloned());
     let mut all = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
         let mut m = Map::new();
