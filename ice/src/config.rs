@@ -81,7 +81,7 @@ pub struct Config {
     pub max_transmissions: u32,
     /// How long the controlling agent waits, after the first valid pair, for a better one to
     /// become valid before nominating the best valid pair (it nominates at once when no
-    /// higher-priority pair is still being checked). Default 1 s.
+    /// higher-priority pair is still being checked). Default 250 ms.
     pub nomination_timeout: Duration,
     /// Consent check interval on the selected pair (RFC 7675 section 5.1: 5 s, randomised by
     /// 0.8-1.2). Default 5 s.
@@ -129,7 +129,7 @@ impl Default for Config {
             rto: Duration::from_millis(500),
             max_rto: Duration::from_millis(1600),
             max_transmissions: 7,
-            nomination_timeout: Duration::from_secs(1),
+            nomination_timeout: Duration::from_millis(250),
             consent_interval: Duration::from_secs(5),
             disconnected_timeout: Duration::from_secs(8),
             consent_timeout: Duration::from_secs(30),
