@@ -1,5 +1,5 @@
 //! Parse and serialize real Chromium SDPs (captured here, see tests/data/capture.sh).
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::indexing_slicing)]
 
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use sansrtc_sdp::SessionDescription;

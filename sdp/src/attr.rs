@@ -349,8 +349,11 @@ impl<'a> Fmtp<'a> {
             params,
         };
         // RFC 4588 §8.1: apt names a payload type; one over 127 is rejected like any other.
-        if let Some(apt) = f.get("apt") {
-            parse_pt(apt)?;
+        for p in params.splitb(b';') {
+            let p = p.trim_ascii_start();
+            if p.get(..4).is_some_and(|k| k.eq_ignore_ascii_case("apt=")) {
+                parse_pt(p.get(4..).unwrap_or_default().trim_ascii())?;
+            }
         }
         Ok(f)
     }

@@ -105,7 +105,7 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
             reason: "empty input",
         });
     }
-    let mut session = Section::new();
+    let mut session = Section::with_capacity(text.len().min(1024), 16);
     let mut media: Vec<Section> = Vec::new();
     let mut ctx = Ctx::default();
     let (mut seen_o, mut seen_s, mut seen_t) = (false, false, false);
@@ -165,7 +165,8 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
                         }));
                     }
                     MediaLine::parse(value).map(|_| {
-                        media.push(Section::new());
+                        // Sections of real SDP are a few KB: reserve instead of regrowing.
+                        media.push(Section::with_capacity(rest.len().min(8192), 64));
                         ctx.extmaps.clear();
                         ctx.rids.clear();
                     })

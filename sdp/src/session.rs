@@ -339,6 +339,13 @@ impl Section {
         Section::default()
     }
 
+    pub(crate) fn with_capacity(text: usize, lines: usize) -> Self {
+        Section {
+            text: String::with_capacity(text),
+            lines: Vec::with_capacity(lines),
+        }
+    }
+
     /// A media section starting with `m=`.
     pub fn media(m: &MediaLine<'_>) -> Self {
         let mut s = Section::new();
