@@ -101,9 +101,8 @@ impl Io {
             let _ = self
                 .sock
                 .set_read_timeout(Some(wait.max(Duration::from_millis(1))));
-            match self.sock.recv_from(&mut buf) {
-                Ok((n, from)) => self.client.handle_receive(Instant::now(), from, &buf[..n]),
-                Err(_) => {}
+            if let Ok((n, from)) = self.sock.recv_from(&mut buf) {
+                self.client.handle_receive(Instant::now(), from, &buf[..n]);
             }
             let now = Instant::now();
             if self.client.poll_timeout().is_some_and(|t| t <= now) {

@@ -820,3 +820,108 @@ fn bandwidth_cap_drops_excess() {
     let _ = pump(&mut s, &mut c, from, later);
     assert_eq!(s.stats().relayed_to_peer, 15);
 }
+
+#[test]
+fn even_port_reservation_token() {
+    let now = Instant::now();
+    let mut s = server(now, |c| c.relay_ports = 50000..=50003);
+    let a = sa("8.8.4.4:1");
+    let b = sa("8.8.4.4:2");
+    let alloc = |nonce: &str, extra: Vec<(u16, Vec<u8>)>| {
+        let mut attrs = vec![(attr::REQUESTED_TRANSPORT, vec![17, 0, 0, 0])];
+        attrs.extend(extra);
+        request(
+            Method::ALLOCATE,
+            &attrs,
+            Some(&Creds {
+                user: "alice",
+                pass: "alice-pass",
+                nonce,
+            }),
+        )
+    };
+    let relayed = |r: &[u8]| {
+        let m = Message::new_checked(r).unwrap();
+        let v = m.get(attr::XOR_RELAYED_ADDRESS).unwrap().value;
+        wire::decode_xor_address(v, &m.transaction_id()).unwrap()
+    };
+    let na = nonce_for(&mut s, now, a);
+    let r = raw(
+        &mut s,
+        now,
+        a,
+        &alloc(&na, vec![(attr::EVEN_PORT, vec![0x80])]),
+    );
+    let port = relayed(&r[0]).port();
+    assert_eq!(port % 2, 0);
+    let token = Message::new_checked(&r[0][..])
+        .unwrap()
+        .get(attr::RESERVATION_TOKEN)
+        .unwrap()
+        .value
+        .to_vec();
+    assert_eq!(token.len(), 8);
+    let nb = nonce_for(&mut s, now, b);
+    // EVEN-PORT together with RESERVATION-TOKEN is a bad request.
+    let r = raw(
+        &mut s,
+        now,
+        b,
+        &alloc(
+            &nb,
+            vec![
+                (attr::EVEN_PORT, vec![0]),
+                (attr::RESERVATION_TOKEN, token.clone()),
+            ],
+        ),
+    );
+    assert_eq!(error_code(&r[0]), Some(400));
+    // an unknown token: 508
+    let r = raw(
+        &mut s,
+        now,
+        b,
+        &alloc(&nb, vec![(attr::RESERVATION_TOKEN, vec![9; 8])]),
+    );
+    assert_eq!(error_code(&r[0]), Some(508));
+    // the token gets the next port
+    let r = raw(
+        &mut s,
+        now,
+        b,
+        &alloc(&nb, vec![(attr::RESERVATION_TOKEN, token.clone())]),
+    );
+    assert_eq!(relayed(&r[0]).port(), port + 1);
+    // and only once
+    let c = sa("8.8.4.4:3");
+    let nc = nonce_for(&mut s, now, c);
+    let r = raw(
+        &mut s,
+        now,
+        c,
+        &alloc(&nc, vec![(attr::RESERVATION_TOKEN, token)]),
+    );
+    assert_eq!(error_code(&r[0]), Some(508));
+    // A reservation that is never used expires after 30 s and its port is free again.
+    let mut s = server(now, |c| c.relay_ports = 50000..=50001);
+    let na = nonce_for(&mut s, now, a);
+    let r = raw(
+        &mut s,
+        now,
+        a,
+        &alloc(&na, vec![(attr::EVEN_PORT, vec![0x80])]),
+    );
+    assert!(relayed(&r[0]).port() == 50000);
+    let nb = nonce_for(&mut s, now, b);
+    let r = raw(&mut s, now, b, &alloc(&nb, vec![]));
+    assert_eq!(
+        error_code(&r[0]),
+        Some(508),
+        "the only other port is reserved"
+    );
+    let later = now + Duration::from_secs(31);
+    s.handle_timeout(later);
+    let nb = nonce_for(&mut s, later, b);
+    let r = raw(&mut s, later, b, &alloc(&nb, vec![]));
+    assert_eq!(relayed(&r[0]).port(), 50001);
+}
