@@ -224,10 +224,20 @@ struct Frag {
 
 #[derive(Debug, Default)]
 struct Partial {
+    /// Fragments 0..next_fsn, appended in order (one copy on the common path).
+    buf: Vec<u8>,
+    next_fsn: u32,
+    /// Fragments that arrived ahead of `next_fsn`.
     frags: BTreeMap<u32, Bytes>,
     ppid: u32,
     last: Option<u32>,
     bytes: usize,
+}
+
+impl Partial {
+    fn count(&self) -> usize {
+        self.next_fsn as usize + self.frags.len()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -365,7 +375,6 @@ pub struct Association {
     pba: usize,
     peer_rwnd: usize,
     fast_recovery: Option<u64>,
-    loss_seen: bool,
     fast_rtx_pending: bool,
     srtt: Option<Duration>,
     rttvar: Duration,
@@ -479,7 +488,6 @@ impl Association {
             pba: 0,
             peer_rwnd: 0,
             fast_recovery: None,
-            loss_seen: false,
             fast_rtx_pending: false,
             srtt: None,
             rttvar: Duration::ZERO,
@@ -1603,18 +1611,18 @@ impl Association {
         if d.end {
             flags |= data_flags::E;
         }
-        let data = Bytes::copy_from_slice(d.payload);
         if d.begin && d.end {
             self.deliver_complete(Complete {
                 stream: d.stream,
                 unordered: d.unordered,
                 mid: d.mid,
                 ppid: d.ppid,
-                data,
+                data: Bytes::copy_from_slice(d.payload),
             });
         } else if self.idata {
-            self.insert_idata_fragment(d, data);
+            self.insert_idata_fragment(d);
         } else {
+            let data = Bytes::copy_from_slice(d.payload);
             self.rx_buffered += charge;
             self.data_frags.insert(
                 tsn,
@@ -1664,14 +1672,31 @@ impl Association {
         }
     }
 
+    /// Most fragments one DATA message may have before the peer is aborted: this bounds the
+    /// CPU spent scanning for a message's first and last fragment.
+    fn max_fragment_scan(&self) -> u64 {
+        (self.config.max_message_size as u64 / 512).max(4096)
+    }
+
+    fn too_many_fragments(&mut self) {
+        self.protocol_violation(
+            "message has too many fragments",
+            wire::cause::OUT_OF_RESOURCE,
+        );
+    }
+
     fn try_reassemble_data(&mut self, tsn: u64) {
         // DATA fragments of one message carry consecutive TSNs (RFC 9260 section 6.9).
         let max = self.config.max_message_size;
         let mut end = None;
         let mut bytes = 0usize;
+        let max_scan = self.max_fragment_scan();
         for (expect, (&t, f)) in (tsn..).zip(self.data_frags.range(tsn..)) {
             if t != expect || (t != tsn && f.flags & data_flags::B != 0) {
                 break;
+            }
+            if t - tsn > max_scan {
+                return self.too_many_fragments();
             }
             bytes += f.data.len();
             if f.flags & data_flags::E != 0 {
@@ -1687,6 +1712,9 @@ impl Association {
         for (&t, f) in self.data_frags.range(..=tsn).rev() {
             if t != expect || (t != tsn && f.flags & data_flags::E != 0) {
                 break;
+            }
+            if tsn - t > max_scan {
+                return self.too_many_fragments();
             }
             if t != tsn {
                 bytes += f.data.len();
@@ -1755,9 +1783,13 @@ impl Association {
         // Walk back to see how big the incomplete message already is.
         let mut bytes = fwd_bytes;
         let mut expect = tsn;
+        let max_scan = self.max_fragment_scan();
         for (&t, f) in self.data_frags.range(..=tsn).rev() {
             if t != expect {
                 break;
+            }
+            if tsn - t > max_scan {
+                return self.too_many_fragments();
             }
             if t != tsn {
                 bytes += f.data.len();
@@ -1775,12 +1807,12 @@ impl Association {
         }
     }
 
-    fn insert_idata_fragment(&mut self, d: &wire::DataChunk<'_>, data: Bytes) {
+    fn insert_idata_fragment(&mut self, d: &wire::DataChunk<'_>) {
         let key = (d.stream, d.unordered, d.mid);
         let max = self.config.max_message_size;
-        let len = data.len();
+        let len = d.payload.len();
         let p = self.partials.entry(key).or_default();
-        if p.frags.contains_key(&d.fsn) {
+        if d.fsn < p.next_fsn || p.frags.contains_key(&d.fsn) {
             return;
         }
         if d.begin {
@@ -1790,29 +1822,34 @@ impl Association {
             p.last = Some(d.fsn);
         }
         p.bytes += len;
-        p.frags.insert(d.fsn, data);
-        let too_big = p.bytes > max;
-        let complete = p
-            .last
-            .is_some_and(|l| u64::from(l) + 1 == p.frags.len() as u64);
-        self.rx_buffered += len + FRAGMENT_OVERHEAD;
-        if too_big {
+        if p.bytes > max {
+            self.rx_buffered += len + FRAGMENT_OVERHEAD;
             return self.protocol_violation(
                 "message exceeds the maximum message size",
                 wire::cause::OUT_OF_RESOURCE,
             );
         }
+        if d.fsn == p.next_fsn {
+            p.buf.extend_from_slice(d.payload);
+            p.next_fsn += 1;
+            while let Some(f) = p.frags.remove(&p.next_fsn) {
+                p.buf.extend_from_slice(&f);
+                p.next_fsn += 1;
+            }
+        } else {
+            p.frags.insert(d.fsn, Bytes::copy_from_slice(d.payload));
+        }
+        let complete = p
+            .last
+            .is_some_and(|l| u64::from(l) + 1 == u64::from(p.next_fsn));
+        self.rx_buffered += len + FRAGMENT_OVERHEAD;
         if !complete {
             return;
         }
         let Some(p) = self.partials.remove(&key) else {
             return;
         };
-        let n = p.frags.len();
-        let mut buf = Vec::with_capacity(p.bytes);
-        for f in p.frags.values() {
-            buf.extend_from_slice(f);
-        }
+        let n = p.count();
         self.rx_buffered = self
             .rx_buffered
             .saturating_sub(p.bytes + n * FRAGMENT_OVERHEAD);
@@ -1821,7 +1858,7 @@ impl Association {
             unordered: d.unordered,
             mid: d.mid,
             ppid: p.ppid,
-            data: Bytes::from(buf),
+            data: Bytes::from(p.buf),
         });
     }
 
@@ -1916,7 +1953,7 @@ impl Association {
                 self.partials.retain(|k, p| {
                     let drop = k.0 == e.stream && k.1 == e.unordered && !ssn_lt(e.mid, k.2, true);
                     if drop {
-                        freed += p.bytes + p.frags.len() * FRAGMENT_OVERHEAD;
+                        freed += p.bytes + p.count() * FRAGMENT_OVERHEAD;
                     }
                     !drop
                 });
@@ -2066,7 +2103,6 @@ impl Association {
                 }
             }
             if lost {
-                self.loss_seen = true;
                 if self.fast_recovery.is_none() {
                     self.ssthresh = (self.cwnd / 2).max(4 * self.config.mtu);
                     self.cwnd = self.ssthresh;
@@ -2096,12 +2132,7 @@ impl Association {
         }
         let outstanding = self.flight_size;
         self.peer_rwnd = (sack.a_rwnd as usize).saturating_sub(outstanding);
-        // ssthresh was seeded from the peer's initial a_rwnd; a receive window that grows
-        // lifts it too until the first loss (RFC 9260 section 7.2.1 allows it to be
-        // arbitrarily high).
-        if !self.loss_seen && sack.a_rwnd as usize > self.ssthresh {
-            self.ssthresh = sack.a_rwnd as usize;
-        }
+
         // T3-rtx (section 6.3.2 rules R2, R3).
         if self.flight_size == 0 && self.rtx.is_empty() {
             self.stop_timer(Timer::T3);
@@ -2128,7 +2159,6 @@ impl Association {
             self.close(CloseReason::Timeout);
             return;
         }
-        self.loss_seen = true;
         self.ssthresh = (self.cwnd / 2).max(4 * self.config.mtu);
         self.cwnd = self.config.mtu;
         self.pba = 0;
@@ -2670,13 +2700,15 @@ impl Association {
                 Some(x) => x,
                 None => {
                     let x = if m.opts.unordered {
-                        if idata {
-                            let x = s.next_umid;
-                            s.next_umid = x.wrapping_add(1);
-                            x
+                        // With DATA the receiver ignores the SSN of unordered messages; a
+                        // private counter still tells messages apart for PR-SCTP abandonment.
+                        let x = s.next_umid;
+                        s.next_umid = if idata {
+                            x.wrapping_add(1)
                         } else {
-                            0
-                        }
+                            (x + 1) & 0xffff
+                        };
+                        x
                     } else {
                         let x = s.next_ssn;
                         s.next_ssn = if idata {

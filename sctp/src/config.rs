@@ -62,7 +62,7 @@ impl Default for Config {
             dst_port: 5000,
             mtu: 1191,
             num_streams: 65535,
-            initial_receive_window: 1024 * 1024,
+            initial_receive_window: 4 * 1024 * 1024,
             max_receive_window: 16 * 1024 * 1024,
             max_send_buffer: 16 * 1024 * 1024,
             max_message_size: 256 * 1024,
