@@ -115,7 +115,11 @@ static CRC32C: crc::Crc<u32, crc::Table<16>> =
 /// Slice-by-16 tables for the reflected Castagnoli polynomial 0x82f63b78, built at compile
 /// time. `CRC_TABLES[0]` is the classic byte-wise table; `CRC_TABLES[k][b]` is the CRC of
 /// byte `b` followed by `k` zero bytes.
-static CRC_TABLES: [[u32; 256]; 16] = {
+static CRC_TABLES: [[u32; 256]; 16] = build_crc_tables();
+
+// Evaluated at compile time only: an out-of-range index would be a build error.
+#[allow(clippy::indexing_slicing)]
+const fn build_crc_tables() -> [[u32; 256]; 16] {
     let mut t = [[0u32; 256]; 16];
     let mut i = 0;
     while i < 256 {
@@ -143,7 +147,7 @@ static CRC_TABLES: [[u32; 256]; 16] = {
         i += 1;
     }
     t
-};
+}
 
 /// Continues a CRC32c register (pre-inverted) over `data`: slice-by-16, then byte-wise.
 // Indexing a [u32; 256] table with a u8 and a [_; 16] array with constants cannot go out of
