@@ -199,9 +199,13 @@ fn vp8_loss_requires_keyframe() {
     assert!(kf >= 1);
     assert!(frames_out[1].keyframe);
     // The assembler starts out wanting a keyframe: an inter frame alone is dropped.
-    let (out, kf, _) = run(Codec::Vp8, &pkts[4..8], t0);
+    let (out, kf, mut a) = run(Codec::Vp8, &pkts[4..8], t0);
     assert!(out.is_empty());
-    assert_eq!(kf, 1);
+    assert_eq!(kf, 0, "an inter frame first waits for older packets");
+    a.handle_timeout(t0 + Duration::from_secs(1));
+    assert_eq!(a.poll_event(), Some(AssemblerEvent::RequestKeyframe));
+    assert_eq!(a.poll_event(), None);
+    assert_eq!(a.stats().frames, 0);
 }
 
 #[test]

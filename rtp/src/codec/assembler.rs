@@ -254,14 +254,21 @@ impl FrameAssembler {
     fn assemble(&mut self, now: Instant) {
         let audio = self.config.codec.is_audio();
         loop {
+            let oldest = self.packets.first_key_value().map(|(&s, _)| s);
+            // In decode order: right after the last frame out or, before any, the oldest
+            // packet held (older packets may still come, so only a keyframe may start).
+            let in_order = |first: i64, key: bool| match self.done_until {
+                Some(d) => d + 1 == first,
+                None => oldest == Some(first) && (key || audio),
+            };
             let next = self.complete_frames().into_iter().find(|&(first, _, key)| {
-                // In decode order, or a keyframe that makes the gap before it irrelevant.
-                self.done_until.is_none_or(|d| d + 1 == first) || (key && !audio)
+                // In order, or a keyframe that makes the gap before it irrelevant.
+                in_order(first, key) || (key && !audio)
             });
             let Some((first, last, keyframe)) = next else {
                 return;
             };
-            let in_order = self.done_until.is_none_or(|d| d + 1 == first);
+            let in_order = in_order(first, keyframe);
             // Take the frame's packets; drop everything older.
             let rest = self.packets.split_off(&(last + 1));
             let mut taken = std::mem::replace(&mut self.packets, rest);
