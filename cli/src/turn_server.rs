@@ -109,12 +109,15 @@ struct Input {
 
 enum Msg {
     Input(Input),
+    Batch(Vec<Input>),
     TcpOpen(SocketAddr, mpsc::Sender<Vec<u8>>),
     TcpClosed(SocketAddr),
 }
 
 /// Most inputs queued for the core; socket tasks wait when it is full (backpressure).
 const INPUT_QUEUE: usize = 8192;
+/// Most datagrams read from one socket per wakeup.
+const UDP_BATCH: usize = 64;
 /// Most frames queued towards one TCP connection; beyond, frames are dropped.
 const TCP_OUT_QUEUE: usize = 256;
 /// Largest frame accepted on TCP (a STUN message or ChannelData).
@@ -235,9 +238,6 @@ async fn serve_inner(args: Args) -> Result<(), String> {
 
     let (tx, mut rx) = mpsc::channel::<Msg>(INPUT_QUEUE);
     let mut tasks: Vec<JoinHandle<()>> = Vec::new();
-    if let Some(u) = &udp {
-        tasks.push(tokio::spawn(udp_recv_loop(u.clone(), listen, tx.clone())));
-    }
     if let Some(l) = tcp {
         tasks.push(tokio::spawn(tcp_accept_loop(
             l,
@@ -255,18 +255,51 @@ async fn serve_inner(args: Args) -> Result<(), String> {
     let mut send_errors = 0u64;
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    let far = || tokio::time::Instant::now() + Duration::from_secs(3600);
+    let mut armed = far();
+    let sleep = tokio::time::sleep_until(armed);
+    tokio::pin!(sleep);
+    let mut rbuf = vec![0u8; 65_536];
     let reason = loop {
         let deadline = server
             .poll_timeout()
             .map(tokio::time::Instant::from_std)
-            .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
+            .unwrap_or_else(far);
+        // Re-arm the timer only when the deadline moves (not once per packet).
+        if deadline < armed || armed <= tokio::time::Instant::now() {
+            armed = deadline;
+            sleep.as_mut().reset(deadline);
+        }
         tokio::select! {
             reason = &mut shutdown => break reason,
+            Ok(()) = readable(udp.as_deref()) => {
+                // The listening socket is read here directly, in batches, without a copy.
+                if let Some(u) = &udp {
+                    let now = Instant::now();
+                    for _ in 0..UDP_BATCH {
+                        match u.try_recv_from(&mut rbuf) {
+                            Ok((n, from)) => server.handle_receive(
+                                now,
+                                Transport::Udp,
+                                listen,
+                                from,
+                                rbuf.get(..n).unwrap_or_default(),
+                            ),
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
             msg = rx.recv() => {
                 let Some(msg) = msg else { break "input closed" };
                 let now = Instant::now();
                 match msg {
                     Msg::Input(i) => server.handle_receive(now, i.transport, i.local, i.remote, &i.data),
+                    Msg::Batch(b) => {
+                        for i in b {
+                            server.handle_receive(now, i.transport, i.local, i.remote, &i.data);
+                        }
+                    }
                     Msg::TcpOpen(peer, out) => { tcp_conns.insert(peer, out); }
                     Msg::TcpClosed(peer) => {
                         tcp_conns.remove(&peer);
@@ -278,6 +311,11 @@ async fn serve_inner(args: Args) -> Result<(), String> {
                 for _ in 0..256 {
                     match rx.try_recv() {
                         Ok(Msg::Input(i)) => server.handle_receive(now, i.transport, i.local, i.remote, &i.data),
+                        Ok(Msg::Batch(b)) => {
+                            for i in b {
+                                server.handle_receive(now, i.transport, i.local, i.remote, &i.data);
+                            }
+                        }
                         Ok(Msg::TcpOpen(peer, out)) => { tcp_conns.insert(peer, out); }
                         Ok(Msg::TcpClosed(peer)) => {
                             tcp_conns.remove(&peer);
@@ -288,7 +326,11 @@ async fn serve_inner(args: Args) -> Result<(), String> {
                     }
                 }
             }
-            () = tokio::time::sleep_until(deadline) => server.handle_timeout(Instant::now()),
+            () = &mut sleep => {
+                armed = far();
+                sleep.as_mut().reset(armed);
+                server.handle_timeout(Instant::now());
+            }
         }
         // Events first: relayed sockets must exist before data can flow through them.
         while let Some(ev) = server.poll_event() {
@@ -421,22 +463,39 @@ async fn shutdown_signal() -> &'static str {
     }
 }
 
+/// Waits until the listening socket is readable (forever if there is none).
+async fn readable(socket: Option<&UdpSocket>) -> std::io::Result<()> {
+    match socket {
+        Some(s) => s.readable().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Reads a relayed socket and hands what it read to the core task, in batches.
 async fn udp_recv_loop(socket: Arc<UdpSocket>, local: SocketAddr, tx: mpsc::Sender<Msg>) {
     let mut buf = vec![0u8; 65_536];
     loop {
-        let (n, from) = match socket.recv_from(&mut buf).await {
-            Ok(x) => x,
-            // ICMP errors surface as recv errors on some platforms: keep serving.
-            Err(_) => continue,
-        };
-        let data = buf.get(..n).unwrap_or_default().to_vec();
-        let input = Input {
-            transport: Transport::Udp,
-            local,
-            remote: from,
-            data,
-        };
-        if tx.send(Msg::Input(input)).await.is_err() {
+        if socket.readable().await.is_err() {
+            continue;
+        }
+        let mut batch = Vec::new();
+        while batch.len() < UDP_BATCH {
+            match socket.try_recv_from(&mut buf) {
+                Ok((n, from)) => batch.push(Input {
+                    transport: Transport::Udp,
+                    local,
+                    remote: from,
+                    data: buf.get(..n).unwrap_or_default().to_vec(),
+                }),
+                // WouldBlock ends the batch; ICMP errors surface as recv errors: skip them.
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(_) => {}
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        if tx.send(Msg::Batch(batch)).await.is_err() {
             return;
         }
     }
