@@ -3,7 +3,7 @@
 //! Our DTLS client over a real UDP socket with a fresh self-signed certificate, offering the
 //! four SRTP profiles. Prints `profile=` and `keying_material=` after the handshake, sends
 //! each stdin line as application data and prints what it receives (`received=`).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
 

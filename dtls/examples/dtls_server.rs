@@ -4,7 +4,7 @@
 //! four SRTP profiles. Serves one connection: prints `profile=` and `keying_material=` after
 //! the handshake, echoes application data, and exits when the peer closes (or after
 //! `--idle-exit` seconds of silence).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
 
@@ -21,5 +21,11 @@ fn main() {
     let (n, peer) = sock.recv_from(&mut buf).expect("recv");
     sock.connect(peer).expect("connect");
     let ep = Endpoint::new(common::config(Role::Server, &args), Instant::now()).expect("endpoint");
-    std::process::exit(common::run(ep, &sock, Some(buf[..n].to_vec()), true, args.idle_exit));
+    std::process::exit(common::run(
+        ep,
+        &sock,
+        Some(buf[..n].to_vec()),
+        true,
+        args.idle_exit,
+    ));
 }

@@ -20,7 +20,9 @@ pub struct Certificate {
 
 impl fmt::Debug for Certificate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Certificate").field("fingerprint", &self.fingerprint()).finish_non_exhaustive()
+        f.debug_struct("Certificate")
+            .field("fingerprint", &self.fingerprint())
+            .finish_non_exhaustive()
     }
 }
 
@@ -33,9 +35,16 @@ impl Certificate {
         let mut params = rcgen::CertificateParams::new(vec!["sansrtc".to_string()])
             .map_err(|_| Error::Crypto("certificate parameters"))?;
         params.distinguished_name = rcgen::DistinguishedName::new();
-        params.distinguished_name.push(rcgen::DnType::CommonName, "sansrtc");
-        let cert = params.self_signed(&key).map_err(|_| Error::Crypto("self-signing"))?;
-        Ok(Self { der: cert.der().to_vec(), pkcs8: key.serialize_der() })
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "sansrtc");
+        let cert = params
+            .self_signed(&key)
+            .map_err(|_| Error::Crypto("self-signing"))?;
+        Ok(Self {
+            der: cert.der().to_vec(),
+            pkcs8: key.serialize_der(),
+        })
     }
 
     /// From a DER certificate and its PKCS#8 (DER) P-256 private key.
@@ -103,18 +112,29 @@ impl FromStr for Fingerprint {
     /// Parses `AB:CD:...` (32 octets), optionally prefixed by `sha-256 ` as in SDP.
     fn from_str(s: &str) -> Result<Self, Error> {
         let s = s.trim();
-        let s = s.strip_prefix("sha-256 ").or_else(|| s.strip_prefix("SHA-256 ")).unwrap_or(s);
+        let s = s
+            .strip_prefix("sha-256 ")
+            .or_else(|| s.strip_prefix("SHA-256 "))
+            .unwrap_or(s);
         let mut out = [0u8; 32];
         let mut n = 0usize;
         for part in s.split(':') {
-            let b = u8::from_str_radix(part, 16)
-                .map_err(|_| Error::InvalidField { field: "fingerprint octet", value: n as u64 })?;
-            let slot = out.get_mut(n).ok_or(Error::InvalidField { field: "fingerprint length", value: n as u64 + 1 })?;
+            let b = u8::from_str_radix(part, 16).map_err(|_| Error::InvalidField {
+                field: "fingerprint octet",
+                value: n as u64,
+            })?;
+            let slot = out.get_mut(n).ok_or(Error::InvalidField {
+                field: "fingerprint length",
+                value: n as u64 + 1,
+            })?;
             *slot = b;
             n += 1;
         }
         if n != 32 {
-            return Err(Error::InvalidField { field: "fingerprint length", value: n as u64 });
+            return Err(Error::InvalidField {
+                field: "fingerprint length",
+                value: n as u64,
+            });
         }
         Ok(Self(out))
     }

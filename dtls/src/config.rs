@@ -168,8 +168,12 @@ pub enum SrtpProfile {
 
 impl SrtpProfile {
     /// All four, in our default preference order.
-    pub const ALL: [Self; 4] =
-        [Self::AeadAes128Gcm, Self::AeadAes256Gcm, Self::Aes128CmHmacSha1_80, Self::Aes128CmHmacSha1_32];
+    pub const ALL: [Self; 4] = [
+        Self::AeadAes128Gcm,
+        Self::AeadAes256Gcm,
+        Self::Aes128CmHmacSha1_80,
+        Self::Aes128CmHmacSha1_32,
+    ];
 
     /// Code point.
     #[must_use]

@@ -13,7 +13,11 @@ use crate::config::{CipherSuite, CryptoBackend, NamedGroup, SignatureScheme};
 /// TLS 1.2 PRF: `P_hash(secret, label || seed)` truncated to `len` (RFC 5246 §5).
 #[must_use]
 pub fn prf(sha384: bool, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -> Vec<u8> {
-    let alg = if sha384 { hmac::HMAC_SHA384 } else { hmac::HMAC_SHA256 };
+    let alg = if sha384 {
+        hmac::HMAC_SHA384
+    } else {
+        hmac::HMAC_SHA256
+    };
     let key = hmac::Key::new(alg, secret);
     let mut label_seed = Vec::with_capacity(label.len() + seed.len());
     label_seed.extend_from_slice(label);
@@ -34,7 +38,11 @@ pub fn prf(sha384: bool, secret: &[u8], label: &[u8], seed: &[u8], len: usize) -
 /// Hash of the handshake transcript with the suite's PRF hash.
 #[must_use]
 pub fn transcript_hash(sha384: bool, data: &[u8]) -> Vec<u8> {
-    let alg = if sha384 { &digest::SHA384 } else { &digest::SHA256 };
+    let alg = if sha384 {
+        &digest::SHA384
+    } else {
+        &digest::SHA256
+    };
     digest::digest(alg, data).as_ref().to_vec()
 }
 
@@ -92,7 +100,13 @@ pub(crate) fn key_block(
     let (kl, il) = key_iv_len(suite);
     let mut seed = server_random.to_vec();
     seed.extend_from_slice(client_random);
-    let kb = prf(suite.sha384(), master, b"key expansion", &seed, 2 * (kl + il));
+    let kb = prf(
+        suite.sha384(),
+        master,
+        b"key expansion",
+        &seed,
+        2 * (kl + il),
+    );
     let get = |a: usize, b: usize| kb.get(a..b).ok_or(Error::Crypto("key block length"));
     let client = RecordCipher::new(suite, get(0, kl)?, get(2 * kl, 2 * kl + il)?)?;
     let server = RecordCipher::new(suite, get(kl, 2 * kl)?, get(2 * kl + il, 2 * (kl + il))?)?;
@@ -130,7 +144,9 @@ fn aad(epoch: u16, seq: u64, ctype: u8, version: u16, len: usize) -> aead::Aad<[
 impl RecordCipher {
     fn new(suite: CipherSuite, key: &[u8], iv: &[u8]) -> Result<Self, Error> {
         let alg = match suite {
-            CipherSuite::EcdheEcdsaAes128GcmSha256 | CipherSuite::EcdheRsaAes128GcmSha256 => &aead::AES_128_GCM,
+            CipherSuite::EcdheEcdsaAes128GcmSha256 | CipherSuite::EcdheRsaAes128GcmSha256 => {
+                &aead::AES_128_GCM
+            }
             CipherSuite::EcdheEcdsaAes256GcmSha384 => &aead::AES_256_GCM,
             CipherSuite::EcdheEcdsaChacha20Poly1305Sha256 => &aead::CHACHA20_POLY1305,
         };
@@ -144,7 +160,12 @@ impl RecordCipher {
 
     /// Bytes added to a record's plaintext.
     pub(crate) fn overhead(&self) -> usize {
-        TAG_LEN + if self.explicit_nonce { EXPLICIT_NONCE_LEN } else { 0 }
+        TAG_LEN
+            + if self.explicit_nonce {
+                EXPLICIT_NONCE_LEN
+            } else {
+                0
+            }
     }
 
     fn nonce(&self, epoch: u16, seq: u64) -> aead::Nonce {
@@ -202,7 +223,11 @@ impl RecordCipher {
         version: u16,
         fragment: &[u8],
     ) -> Result<Vec<u8>, Error> {
-        let skip = if self.explicit_nonce { EXPLICIT_NONCE_LEN } else { 0 };
+        let skip = if self.explicit_nonce {
+            EXPLICIT_NONCE_LEN
+        } else {
+            0
+        };
         if fragment.len() < skip + TAG_LEN {
             return Err(Error::BadRecordMac);
         }
@@ -247,7 +272,13 @@ pub(crate) trait Backend: Send {
     /// Sign `msg` with ecdsa_secp256r1_sha256 using our certificate's key.
     fn sign(&mut self, cert: &Certificate, msg: &[u8]) -> Result<Vec<u8>, Error>;
     /// Verify a peer signature.
-    fn verify(&self, key: &PublicKey, scheme: SignatureScheme, msg: &[u8], sig: &[u8]) -> Result<(), Error>;
+    fn verify(
+        &self,
+        key: &PublicKey,
+        scheme: SignatureScheme,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), Error>;
 }
 
 /// A backend for `kind`, seeded by `seed` (or the OS).
@@ -257,7 +288,10 @@ pub(crate) fn backend(kind: CryptoBackend, seed: Option<u64>) -> Box<dyn Backend
         None => StdRng::from_os_rng(),
     };
     match kind {
-        CryptoBackend::Ring => Box::new(RingBackend { rng, sys: ring::rand::SystemRandom::new() }),
+        CryptoBackend::Ring => Box::new(RingBackend {
+            rng,
+            sys: ring::rand::SystemRandom::new(),
+        }),
         CryptoBackend::InsecureDeterministic => Box::new(DeterministicBackend { rng }),
     }
 }
@@ -272,7 +306,14 @@ fn check_peer_public(group: NamedGroup, p: &[u8]) -> Result<(), Error> {
         NamedGroup::X25519 => p.len() == 32,
         NamedGroup::P256 => p.len() == 65 && p.first() == Some(&4),
     };
-    if ok { Ok(()) } else { Err(Error::InvalidField { field: "ECDHE public key length", value: p.len() as u64 }) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidField {
+            field: "ECDHE public key length",
+            value: p.len() as u64,
+        })
+    }
 }
 
 impl Backend for RingBackend {
@@ -287,7 +328,9 @@ impl Backend for RingBackend {
         };
         let k = agreement::EphemeralPrivateKey::generate(alg, &self.sys)
             .map_err(|_| Error::Crypto("ECDHE key generation"))?;
-        let public = k.compute_public_key().map_err(|_| Error::Crypto("ECDHE public key"))?;
+        let public = k
+            .compute_public_key()
+            .map_err(|_| Error::Crypto("ECDHE public key"))?;
         let public = public.as_ref().to_vec();
         Ok((KeyShareSecret::Ring(k), public))
     }
@@ -296,29 +339,59 @@ impl Backend for RingBackend {
         match secret {
             KeyShareSecret::Ring(k) => {
                 let alg = k.algorithm();
-                agreement::agree_ephemeral(k, &agreement::UnparsedPublicKey::new(alg, peer_public), |s| s.to_vec())
-                    .map_err(|_| Error::Crypto("ECDHE agreement (bad peer public key)"))
+                agreement::agree_ephemeral(
+                    k,
+                    &agreement::UnparsedPublicKey::new(alg, peer_public),
+                    |s| s.to_vec(),
+                )
+                .map_err(|_| Error::Crypto("ECDHE agreement (bad peer public key)"))
             }
             KeyShareSecret::Fake { .. } => Err(Error::Crypto("key share from another backend")),
         }
     }
 
     fn sign(&mut self, cert: &Certificate, msg: &[u8]) -> Result<Vec<u8>, Error> {
-        let kp = signature::EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_ASN1_SIGNING, cert.pkcs8(), &self.sys)
-            .map_err(|_| Error::Config("certificate key is not a P-256 PKCS#8 key"))?;
-        kp.sign(&self.sys, msg).map(|s| s.as_ref().to_vec()).map_err(|_| Error::Crypto("ECDSA sign"))
+        let kp = signature::EcdsaKeyPair::from_pkcs8(
+            &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            cert.pkcs8(),
+            &self.sys,
+        )
+        .map_err(|_| Error::Config("certificate key is not a P-256 PKCS#8 key"))?;
+        kp.sign(&self.sys, msg)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| Error::Crypto("ECDSA sign"))
     }
 
-    fn verify(&self, key: &PublicKey, scheme: SignatureScheme, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+    fn verify(
+        &self,
+        key: &PublicKey,
+        scheme: SignatureScheme,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), Error> {
         let (alg, k): (&dyn signature::VerificationAlgorithm, &[u8]) = match (scheme, key) {
-            (SignatureScheme::EcdsaP256Sha256, PublicKey::EcP256(k)) => (&signature::ECDSA_P256_SHA256_ASN1, k),
-            (SignatureScheme::EcdsaP384Sha384, PublicKey::EcP384(k)) => (&signature::ECDSA_P384_SHA384_ASN1, k),
-            (SignatureScheme::RsaPkcs1Sha256, PublicKey::Rsa(k)) => (&signature::RSA_PKCS1_2048_8192_SHA256, k),
-            (SignatureScheme::RsaPssRsaeSha256, PublicKey::Rsa(k)) => (&signature::RSA_PSS_2048_8192_SHA256, k),
+            (SignatureScheme::EcdsaP256Sha256, PublicKey::EcP256(k)) => {
+                (&signature::ECDSA_P256_SHA256_ASN1, k)
+            }
+            (SignatureScheme::EcdsaP384Sha384, PublicKey::EcP384(k)) => {
+                (&signature::ECDSA_P384_SHA384_ASN1, k)
+            }
+            (SignatureScheme::RsaPkcs1Sha256, PublicKey::Rsa(k)) => {
+                (&signature::RSA_PKCS1_2048_8192_SHA256, k)
+            }
+            (SignatureScheme::RsaPssRsaeSha256, PublicKey::Rsa(k)) => {
+                (&signature::RSA_PSS_2048_8192_SHA256, k)
+            }
             (SignatureScheme::Ed25519, PublicKey::Ed25519(k)) => (&signature::ED25519, k),
-            _ => return Err(Error::BadSignature("signature scheme does not match the certificate key")),
+            _ => {
+                return Err(Error::BadSignature(
+                    "signature scheme does not match the certificate key",
+                ));
+            }
         };
-        signature::UnparsedPublicKey::new(alg, k).verify(msg, sig).map_err(|_| Error::BadSignature("peer"))
+        signature::UnparsedPublicKey::new(alg, k)
+            .verify(msg, sig)
+            .map_err(|_| Error::BadSignature("peer"))
     }
 }
 
@@ -328,7 +401,9 @@ struct DeterministicBackend {
 
 fn fake_signature(key: &PublicKey, msg: &[u8]) -> Vec<u8> {
     let k = match key {
-        PublicKey::EcP256(k) | PublicKey::EcP384(k) | PublicKey::Rsa(k) | PublicKey::Ed25519(k) => k,
+        PublicKey::EcP256(k) | PublicKey::EcP384(k) | PublicKey::Rsa(k) | PublicKey::Ed25519(k) => {
+            k
+        }
     };
     let mut ctx = digest::Context::new(&digest::SHA256);
     ctx.update(b"sansrtc insecure deterministic signature");
@@ -355,14 +430,24 @@ impl Backend for DeterministicBackend {
                 p
             }
         };
-        Ok((KeyShareSecret::Fake { group, public: public.clone() }, public))
+        Ok((
+            KeyShareSecret::Fake {
+                group,
+                public: public.clone(),
+            },
+            public,
+        ))
     }
 
     fn agree(&mut self, secret: KeyShareSecret, peer_public: &[u8]) -> Result<Vec<u8>, Error> {
         match secret {
             KeyShareSecret::Fake { group, public } => {
                 check_peer_public(group, peer_public)?;
-                let (a, b) = if public.as_slice() <= peer_public { (public.as_slice(), peer_public) } else { (peer_public, public.as_slice()) };
+                let (a, b) = if public.as_slice() <= peer_public {
+                    (public.as_slice(), peer_public)
+                } else {
+                    (peer_public, public.as_slice())
+                };
                 let mut ctx = digest::Context::new(&digest::SHA256);
                 ctx.update(a);
                 ctx.update(b);
@@ -376,7 +461,17 @@ impl Backend for DeterministicBackend {
         Ok(fake_signature(&parse_public_key(cert.der())?, msg))
     }
 
-    fn verify(&self, key: &PublicKey, _scheme: SignatureScheme, msg: &[u8], sig: &[u8]) -> Result<(), Error> {
-        if fake_signature(key, msg) == sig { Ok(()) } else { Err(Error::BadSignature("peer")) }
+    fn verify(
+        &self,
+        key: &PublicKey,
+        _scheme: SignatureScheme,
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), Error> {
+        if fake_signature(key, msg) == sig {
+            Ok(())
+        } else {
+            Err(Error::BadSignature("peer"))
+        }
     }
 }

@@ -9,12 +9,14 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::cert::{Fingerprint, PublicKey, parse_public_key};
-use crate::config::{CipherSuite, Config, NamedGroup, PeerVerification, Role, SignatureScheme, SrtpProfile};
+use crate::config::{
+    CipherSuite, Config, NamedGroup, PeerVerification, Role, SignatureScheme, SrtpProfile,
+};
 use crate::crypto::{self, Backend, KeyShareSecret, RecordCipher};
 use crate::reassembly::Reassembler;
 use crate::wire::handshake::{
-    self as hs, CertificateRequest, ClientHello, Extension, Fragment, HANDSHAKE_HEADER_LEN, HandshakeMessage,
-    HandshakeType, HelloVerifyRequest, ServerHello, ServerKeyExchange, ext,
+    self as hs, CertificateRequest, ClientHello, Extension, Fragment, HANDSHAKE_HEADER_LEN,
+    HandshakeMessage, HandshakeType, HelloVerifyRequest, ServerHello, ServerKeyExchange, ext,
 };
 use crate::wire::record::{ContentType, DTLS_1_0, DTLS_1_2, RECORD_HEADER_LEN, Record};
 use crate::{AlertDescription, Error};
@@ -161,7 +163,11 @@ impl ReplayWindow {
             }
             Some(max) if seq > max => {
                 let shift = seq - max;
-                self.bits = if shift >= 64 { 1 } else { (self.bits << shift) | 1 };
+                self.bits = if shift >= 64 {
+                    1
+                } else {
+                    (self.bits << shift) | 1
+                };
                 self.max = Some(seq);
             }
             Some(max) => {
@@ -233,7 +239,12 @@ impl core::fmt::Debug for Endpoint {
 }
 
 fn ext_list(exts: &[(u16, Vec<u8>)]) -> Vec<Extension> {
-    exts.iter().map(|(t, d)| Extension { typ: *t, data: d.clone() }).collect()
+    exts.iter()
+        .map(|(t, d)| Extension {
+            typ: *t,
+            data: d.clone(),
+        })
+        .collect()
 }
 
 impl Endpoint {
@@ -260,7 +271,11 @@ impl Endpoint {
         let mut ep = Self {
             cfg: config,
             backend,
-            state: if role == Role::Client { State::ClientHello } else { State::ServerHello },
+            state: if role == Role::Client {
+                State::ClientHello
+            } else {
+                State::ServerHello
+            },
             stats: Stats::default(),
             write_epoch: 0,
             write_seq: [0; 2],
@@ -339,11 +354,20 @@ impl Endpoint {
 
     /// RFC 5705 exporter (no context) once connected.
     pub fn export_keying_material(&self, label: &[u8], len: usize) -> Result<Vec<u8>, Error> {
-        let suite = self.suite.ok_or(Error::InvalidState("exporter before the handshake"))?;
+        let suite = self
+            .suite
+            .ok_or(Error::InvalidState("exporter before the handshake"))?;
         if self.state != State::Connected {
             return Err(Error::InvalidState("exporter before the handshake"));
         }
-        Ok(crypto::export(suite.sha384(), &self.master, label, &self.client_random, &self.server_random, len))
+        Ok(crypto::export(
+            suite.sha384(),
+            &self.master,
+            label,
+            &self.client_random,
+            &self.server_random,
+            len,
+        ))
     }
 
     // ---- inputs ----
@@ -405,7 +429,10 @@ impl Endpoint {
             return Err(Error::InvalidState("send before the handshake finished"));
         }
         if data.len() > MAX_PLAINTEXT {
-            return Err(Error::MessageTooLarge { len: data.len(), cap: MAX_PLAINTEXT });
+            return Err(Error::MessageTooLarge {
+                len: data.len(),
+                cap: MAX_PLAINTEXT,
+            });
         }
         if self.transmits.len() >= self.cfg.max_queued_transmits {
             return Err(Error::InvalidState("transmit queue full"));
@@ -423,7 +450,9 @@ impl Endpoint {
         self.send_alert(false, AlertDescription::CloseNotify);
         self.state = State::Closed;
         self.retransmit_at = None;
-        self.events.push_back(Event::Closed { reason: Error::Closed });
+        self.events.push_back(Event::Closed {
+            reason: Error::Closed,
+        });
     }
 
     // ---- outputs ----
@@ -452,7 +481,12 @@ impl Endpoint {
         let idx = match rec.epoch {
             0 => 0usize,
             1 if self.read_cipher.is_some() => 1,
-            e => return Err(Error::UnexpectedEpoch { got: e, expected: self.read_epoch }),
+            e => {
+                return Err(Error::UnexpectedEpoch {
+                    got: e,
+                    expected: self.read_epoch,
+                });
+            }
         };
         if !self.replay.get(idx).is_some_and(|w| w.check(rec.seq)) {
             self.stats.replays += 1;
@@ -461,8 +495,17 @@ impl Endpoint {
         let plaintext = if idx == 0 {
             rec.fragment.to_vec()
         } else {
-            let c = self.read_cipher.as_ref().ok_or(Error::UnexpectedEpoch { got: 1, expected: 0 })?;
-            match c.open(rec.epoch, rec.seq, rec.content_type.as_u8(), rec.version, rec.fragment) {
+            let c = self.read_cipher.as_ref().ok_or(Error::UnexpectedEpoch {
+                got: 1,
+                expected: 0,
+            })?;
+            match c.open(
+                rec.epoch,
+                rec.seq,
+                rec.content_type.as_u8(),
+                rec.version,
+                rec.fragment,
+            ) {
                 Ok(p) => p,
                 Err(e) => {
                     self.stats.bad_mac += 1;
@@ -471,7 +514,10 @@ impl Endpoint {
             }
         };
         if plaintext.len() > MAX_PLAINTEXT {
-            return Err(Error::MessageTooLarge { len: plaintext.len(), cap: MAX_PLAINTEXT });
+            return Err(Error::MessageTooLarge {
+                len: plaintext.len(),
+                cap: MAX_PLAINTEXT,
+            });
         }
         if let Some(w) = self.replay.get_mut(idx) {
             w.mark(rec.seq);
@@ -482,13 +528,17 @@ impl Endpoint {
             ContentType::Alert => self.handle_alert(&plaintext),
             ContentType::ApplicationData => {
                 if rec.epoch == 0 || self.state != State::Connected {
-                    return Err(Error::UnexpectedMessage { got: "application_data", state: self.state.name() });
+                    return Err(Error::UnexpectedMessage {
+                        got: "application_data",
+                        state: self.state.name(),
+                    });
                 }
                 if self.events.len() >= self.cfg.max_queued_events {
                     self.stats.events_dropped += 1;
                     return Ok(());
                 }
-                self.events.push_back(Event::ApplicationData(Bytes::from(plaintext)));
+                self.events
+                    .push_back(Event::ApplicationData(Bytes::from(plaintext)));
                 Ok(())
             }
         }
@@ -496,7 +546,11 @@ impl Endpoint {
 
     fn handle_alert(&mut self, p: &[u8]) -> Result<(), Error> {
         let [level, desc] = p else {
-            return Err(Error::Truncated { what: "alert", need: 2, have: p.len() });
+            return Err(Error::Truncated {
+                what: "alert",
+                need: 2,
+                have: p.len(),
+            });
         };
         let desc = AlertDescription::from_code(*desc);
         if desc == AlertDescription::CloseNotify {
@@ -510,10 +564,16 @@ impl Endpoint {
 
     fn handle_ccs(&mut self, now: Instant, epoch: u16, p: &[u8]) -> Result<(), Error> {
         if p != [1] {
-            return Err(Error::InvalidField { field: "change_cipher_spec", value: p.first().copied().unwrap_or(0).into() });
+            return Err(Error::InvalidField {
+                field: "change_cipher_spec",
+                value: p.first().copied().unwrap_or(0).into(),
+            });
         }
         if epoch != 0 {
-            return Err(Error::UnexpectedEpoch { got: epoch, expected: 0 });
+            return Err(Error::UnexpectedEpoch {
+                got: epoch,
+                expected: 0,
+            });
         }
         let handshaking = !matches!(self.state, State::Connected | State::Closed);
         if handshaking && self.read_cipher.is_some() && !self.ccs_received {
@@ -540,7 +600,12 @@ impl Endpoint {
         }
     }
 
-    fn handle_fragment(&mut self, _now: Instant, epoch: u16, f: &Fragment<'_>) -> Result<(), Error> {
+    fn handle_fragment(
+        &mut self,
+        _now: Instant,
+        epoch: u16,
+        f: &Fragment<'_>,
+    ) -> Result<(), Error> {
         if self.state == State::Connected && epoch == 1 {
             // Renegotiation attempts (RFC 5746 §4.2/§4.4): refuse with a warning alert.
             let reneg = match self.cfg.role {
@@ -565,14 +630,20 @@ impl Endpoint {
         }
         if f.message_seq < self.next_recv_seq {
             // The peer retransmitted a flight we already processed: our answer was lost.
-            if Some(f.message_seq) == self.peer_flight_start && f.offset == 0 && !self.last_flight.is_empty() {
+            if Some(f.message_seq) == self.peer_flight_start
+                && f.offset == 0
+                && !self.last_flight.is_empty()
+            {
                 self.stats.retransmissions += 1;
                 self.emit_flight();
             }
             return Ok(());
         }
         if self.state == State::Connected || self.state == State::Closed {
-            return Err(Error::UnexpectedMessage { got: f.msg_type.name(), state: self.state.name() });
+            return Err(Error::UnexpectedMessage {
+                got: f.msg_type.name(),
+                state: self.state.name(),
+            });
         }
         self.reasm.insert(f, epoch, self.next_recv_seq)
     }
@@ -583,16 +654,23 @@ impl Endpoint {
             if matches!(self.state, State::Connected | State::Closed) {
                 return Ok(());
             }
-            let Some((typ, epoch)) = self.reasm.peek_complete(self.next_recv_seq) else { return Ok(()) };
+            let Some((typ, epoch)) = self.reasm.peek_complete(self.next_recv_seq) else {
+                return Ok(());
+            };
             let expected_epoch = u16::from(typ == HandshakeType::Finished);
             // Finished must follow the peer's ChangeCipherSpec; wait for it.
             if epoch == expected_epoch && typ == HandshakeType::Finished && !self.ccs_received {
                 return Ok(());
             }
-            let Some((msg, _)) = self.reasm.take(self.next_recv_seq) else { return Ok(()) };
+            let Some((msg, _)) = self.reasm.take(self.next_recv_seq) else {
+                return Ok(());
+            };
             self.next_recv_seq = self.next_recv_seq.wrapping_add(1);
             let r = if epoch != expected_epoch {
-                Err(Error::UnexpectedEpoch { got: epoch, expected: expected_epoch })
+                Err(Error::UnexpectedEpoch {
+                    got: epoch,
+                    expected: expected_epoch,
+                })
             } else {
                 self.handle_message(now, &msg)
             };
@@ -604,7 +682,10 @@ impl Endpoint {
     }
 
     fn unexpected(&self, msg: &HandshakeMessage) -> Error {
-        Error::UnexpectedMessage { got: msg.msg_type.name(), state: self.state.name() }
+        Error::UnexpectedMessage {
+            got: msg.msg_type.name(),
+            state: self.state.name(),
+        }
     }
 
     fn handle_message(&mut self, now: Instant, msg: &HandshakeMessage) -> Result<(), Error> {
@@ -612,7 +693,9 @@ impl Endpoint {
         match (self.state, msg.msg_type) {
             (State::ClientHello, T::HelloVerifyRequest) => self.client_on_hvr(now, msg),
             (State::ClientHello, T::ServerHello) => self.client_on_server_hello(msg),
-            (State::ClientCertificate, T::Certificate) => self.on_peer_certificate(msg, State::ClientKeyExchange),
+            (State::ClientCertificate, T::Certificate) => {
+                self.on_peer_certificate(msg, State::ClientKeyExchange)
+            }
             (State::ClientKeyExchange, T::ServerKeyExchange) => self.client_on_ske(msg),
             (State::ClientHelloDone, T::CertificateRequest) => self.client_on_cert_request(msg),
             (State::ClientHelloDone, T::ServerHelloDone) => self.client_on_hello_done(now, msg),
@@ -667,7 +750,10 @@ impl Endpoint {
     fn client_on_hvr(&mut self, now: Instant, msg: &HandshakeMessage) -> Result<(), Error> {
         let hvr = HelloVerifyRequest::parse(&msg.body)?;
         if hvr.cookie.len() > 255 {
-            return Err(Error::InvalidField { field: "cookie length", value: hvr.cookie.len() as u64 });
+            return Err(Error::InvalidField {
+                field: "cookie length",
+                value: hvr.cookie.len() as u64,
+            });
         }
         let ch = self.build_client_hello(hvr.cookie);
         // Neither the first ClientHello nor the HelloVerifyRequest is in the transcript
@@ -679,18 +765,34 @@ impl Endpoint {
         let sh = ServerHello::parse(&msg.body)?;
         self.peer_flight_start = Some(msg.message_seq);
         if sh.version != DTLS_1_2 {
-            return Err(Error::InvalidField { field: "server_version", value: sh.version.into() });
+            return Err(Error::InvalidField {
+                field: "server_version",
+                value: sh.version.into(),
+            });
         }
         let suite = CipherSuite::from_code(sh.cipher_suite)
             .filter(|s| self.cfg.cipher_suites.contains(s))
-            .ok_or(Error::InvalidField { field: "cipher_suite", value: sh.cipher_suite.into() })?;
+            .ok_or(Error::InvalidField {
+                field: "cipher_suite",
+                value: sh.cipher_suite.into(),
+            })?;
         if sh.compression_method != 0 {
-            return Err(Error::InvalidField { field: "compression_method", value: sh.compression_method.into() });
+            return Err(Error::InvalidField {
+                field: "compression_method",
+                value: sh.compression_method.into(),
+            });
         }
-        let offered = self.client_hello.as_ref().map(|c| c.extensions.clone()).unwrap_or_default();
+        let offered = self
+            .client_hello
+            .as_ref()
+            .map(|c| c.extensions.clone())
+            .unwrap_or_default();
         for e in &sh.extensions {
             if hs::find_ext(&offered, e.typ).is_none() {
-                return Err(Error::InvalidField { field: "unsolicited ServerHello extension", value: e.typ.into() });
+                return Err(Error::InvalidField {
+                    field: "unsolicited ServerHello extension",
+                    value: e.typ.into(),
+                });
             }
         }
         self.ems = hs::find_ext(&sh.extensions, ext::EXTENDED_MASTER_SECRET).is_some();
@@ -706,13 +808,22 @@ impl Endpoint {
         if let Some(data) = hs::find_ext(&sh.extensions, ext::USE_SRTP) {
             let (profiles, mki) = hs::parse_use_srtp(data)?;
             let [p] = profiles.as_slice() else {
-                return Err(Error::InvalidField { field: "use_srtp profile count", value: profiles.len() as u64 });
+                return Err(Error::InvalidField {
+                    field: "use_srtp profile count",
+                    value: profiles.len() as u64,
+                });
             };
             let p = SrtpProfile::from_code(*p)
                 .filter(|x| self.cfg.srtp_profiles.contains(x))
-                .ok_or(Error::InvalidField { field: "use_srtp profile", value: (*p).into() })?;
+                .ok_or(Error::InvalidField {
+                    field: "use_srtp profile",
+                    value: (*p).into(),
+                })?;
             if !mki.is_empty() {
-                return Err(Error::InvalidField { field: "use_srtp MKI length", value: mki.len() as u64 });
+                return Err(Error::InvalidField {
+                    field: "use_srtp MKI length",
+                    value: mki.len() as u64,
+                });
             }
             self.srtp_profile = Some(p);
         }
@@ -736,7 +847,9 @@ impl Endpoint {
         if self.cfg.role == Role::Client {
             let rsa = self.suite.is_some_and(CipherSuite::is_rsa);
             if rsa != matches!(key, PublicKey::Rsa(_)) {
-                return Err(Error::BadCertificate("key type does not match the cipher suite"));
+                return Err(Error::BadCertificate(
+                    "key type does not match the cipher suite",
+                ));
             }
         }
         self.peer_key = Some(key);
@@ -750,9 +863,14 @@ impl Endpoint {
         let ske = ServerKeyExchange::parse(&msg.body)?;
         let group = NamedGroup::from_code(ske.group)
             .filter(|g| self.cfg.groups.contains(g))
-            .ok_or(Error::InvalidField { field: "ServerKeyExchange group", value: ske.group.into() })?;
-        let scheme = SignatureScheme::from_code(ske.scheme)
-            .ok_or(Error::InvalidField { field: "ServerKeyExchange signature scheme", value: ske.scheme.into() })?;
+            .ok_or(Error::InvalidField {
+                field: "ServerKeyExchange group",
+                value: ske.group.into(),
+            })?;
+        let scheme = SignatureScheme::from_code(ske.scheme).ok_or(Error::InvalidField {
+            field: "ServerKeyExchange signature scheme",
+            value: ske.scheme.into(),
+        })?;
         let mut signed = self.client_random.to_vec();
         signed.extend_from_slice(&self.server_random);
         signed.extend_from_slice(&ServerKeyExchange::params(ske.group, &ske.public));
@@ -772,8 +890,14 @@ impl Endpoint {
 
     fn client_on_cert_request(&mut self, msg: &HandshakeMessage) -> Result<(), Error> {
         let cr = CertificateRequest::parse(&msg.body)?;
-        if !cr.schemes.contains(&SignatureScheme::EcdsaP256Sha256.code()) || !cr.cert_types.contains(&64) {
-            return Err(Error::NoCommonParameters("client certificate signature scheme"));
+        if !cr
+            .schemes
+            .contains(&SignatureScheme::EcdsaP256Sha256.code())
+            || !cr.cert_types.contains(&64)
+        {
+            return Err(Error::NoCommonParameters(
+                "client certificate signature scheme",
+            ));
         }
         if self.cert_requested {
             return Err(self.unexpected(msg));
@@ -785,7 +909,10 @@ impl Endpoint {
 
     fn client_on_hello_done(&mut self, now: Instant, msg: &HandshakeMessage) -> Result<(), Error> {
         if !msg.body.is_empty() {
-            return Err(Error::TrailingBytes { what: "ServerHelloDone", extra: msg.body.len() });
+            return Err(Error::TrailingBytes {
+                what: "ServerHelloDone",
+                extra: msg.body.len(),
+            });
         }
         self.transcript.extend_from_slice(&msg.transcript_bytes());
         let suite = self.suite.ok_or(Error::InvalidState("no suite"))?;
@@ -829,11 +956,18 @@ impl Endpoint {
         ctx.sign().as_ref().get(..16).unwrap_or_default().to_vec()
     }
 
-    fn server_on_client_hello(&mut self, now: Instant, msg: &HandshakeMessage) -> Result<(), Error> {
+    fn server_on_client_hello(
+        &mut self,
+        now: Instant,
+        msg: &HandshakeMessage,
+    ) -> Result<(), Error> {
         let ch = ClientHello::parse(&msg.body)?;
         // Client versions are ones' complement: 0xfefd (1.2) and below (1.3 = 0xfefc) are fine.
         if ch.version > DTLS_1_2 {
-            return Err(Error::InvalidField { field: "client_version", value: ch.version.into() });
+            return Err(Error::InvalidField {
+                field: "client_version",
+                value: ch.version.into(),
+            });
         }
         if !ch.compression_methods.contains(&0) {
             return Err(Error::NoCommonParameters("compression method"));
@@ -841,7 +975,10 @@ impl Endpoint {
         if self.cfg.hello_verify {
             let cookie = self.cookie_for(&ch);
             if ch.cookie != cookie {
-                let hvr = HelloVerifyRequest { version: DTLS_1_0, cookie };
+                let hvr = HelloVerifyRequest {
+                    version: DTLS_1_0,
+                    cookie,
+                };
                 let m = HandshakeMessage {
                     msg_type: HandshakeType::HelloVerifyRequest,
                     message_seq: msg.message_seq,
@@ -868,7 +1005,11 @@ impl Endpoint {
         let group = match hs::find_ext(&ch.extensions, ext::SUPPORTED_GROUPS) {
             Some(d) => {
                 let offered = hs::parse_u16_list(d, "supported_groups")?;
-                self.cfg.groups.iter().copied().find(|g| offered.contains(&g.code()))
+                self.cfg
+                    .groups
+                    .iter()
+                    .copied()
+                    .find(|g| offered.contains(&g.code()))
             }
             None => self.cfg.groups.first().copied(),
         }
@@ -893,7 +1034,9 @@ impl Endpoint {
             Some([0]) => self.secure_renegotiation = true,
             Some(_) => return Err(Error::Renegotiation),
             None => {
-                self.secure_renegotiation = ch.cipher_suites.contains(&hs::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
+                self.secure_renegotiation = ch
+                    .cipher_suites
+                    .contains(&hs::TLS_EMPTY_RENEGOTIATION_INFO_SCSV);
             }
         }
         if let Some(d) = hs::find_ext(&ch.extensions, ext::USE_SRTP) {
@@ -973,7 +1116,10 @@ impl Endpoint {
 
     fn server_on_cke(&mut self, msg: &HandshakeMessage) -> Result<(), Error> {
         let public = hs::parse_client_key_exchange(&msg.body)?;
-        let secret = self.key_share.take().ok_or(Error::InvalidState("no key share"))?;
+        let secret = self
+            .key_share
+            .take()
+            .ok_or(Error::InvalidState("no key share"))?;
         let pms = self.backend.agree(secret, &public)?;
         self.transcript.extend_from_slice(&msg.transcript_bytes());
         let suite = self.suite.ok_or(Error::InvalidState("no suite"))?;
@@ -984,8 +1130,10 @@ impl Endpoint {
 
     fn server_on_cert_verify(&mut self, msg: &HandshakeMessage) -> Result<(), Error> {
         let (scheme, sig) = hs::parse_digitally_signed(&msg.body, "CertificateVerify")?;
-        let scheme = SignatureScheme::from_code(scheme)
-            .ok_or(Error::InvalidField { field: "CertificateVerify signature scheme", value: scheme.into() })?;
+        let scheme = SignatureScheme::from_code(scheme).ok_or(Error::InvalidField {
+            field: "CertificateVerify signature scheme",
+            value: scheme.into(),
+        })?;
         let key = self.peer_key.as_ref().ok_or(Error::NoCertificate)?;
         self.backend
             .verify(key, scheme, &self.transcript, &sig)
@@ -1001,7 +1149,11 @@ impl Endpoint {
 
     fn on_finished(&mut self, msg: &HandshakeMessage) -> Result<(), Error> {
         // Constant time over the 12 bytes.
-        let diff = msg.body.iter().zip(&self.expected_finished).fold(0u8, |a, (x, y)| a | (x ^ y));
+        let diff = msg
+            .body
+            .iter()
+            .zip(&self.expected_finished)
+            .fold(0u8, |a, (x, y)| a | (x ^ y));
         if diff != 0 || msg.body.len() != 12 || self.expected_finished.len() != 12 {
             return Err(Error::BadFinished);
         }
@@ -1009,7 +1161,10 @@ impl Endpoint {
         let suite = self.suite.ok_or(Error::InvalidState("no suite"))?;
         if self.cfg.role == Role::Server {
             let vd = self.finished_data(suite, b"server finished");
-            let flight = vec![FlightItem::ChangeCipherSpec, self.add_handshake(HandshakeType::Finished, vd, 1)];
+            let flight = vec![
+                FlightItem::ChangeCipherSpec,
+                self.add_handshake(HandshakeType::Finished, vd, 1),
+            ];
             self.write_epoch = 1;
             self.last_flight = flight;
             self.emit_flight();
@@ -1049,7 +1204,12 @@ impl Endpoint {
             &self.client_random,
             &self.server_random,
         );
-        let (c, s) = crypto::key_block(suite, &self.master, &self.client_random, &self.server_random)?;
+        let (c, s) = crypto::key_block(
+            suite,
+            &self.master,
+            &self.client_random,
+            &self.server_random,
+        )?;
         let (w, r) = match self.cfg.role {
             Role::Client => (c, s),
             Role::Server => (s, c),
@@ -1065,7 +1225,11 @@ impl Endpoint {
     }
 
     fn next_message(&mut self, typ: HandshakeType, body: Vec<u8>) -> HandshakeMessage {
-        let m = HandshakeMessage { msg_type: typ, message_seq: self.next_send_seq, body };
+        let m = HandshakeMessage {
+            msg_type: typ,
+            message_seq: self.next_send_seq,
+            body,
+        };
         self.next_send_seq = self.next_send_seq.wrapping_add(1);
         m
     }
@@ -1085,9 +1249,17 @@ impl Endpoint {
         self.retransmit_at = timer.then(|| now + self.rto);
     }
 
-    pub(crate) fn seal_record(&mut self, ct: ContentType, epoch: u16, payload: &[u8]) -> Result<Vec<u8>, Error> {
+    pub(crate) fn seal_record(
+        &mut self,
+        ct: ContentType,
+        epoch: u16,
+        payload: &[u8],
+    ) -> Result<Vec<u8>, Error> {
         let idx = usize::from(epoch.min(1));
-        let seq_slot = self.write_seq.get_mut(idx).ok_or(Error::InvalidState("epoch"))?;
+        let seq_slot = self
+            .write_seq
+            .get_mut(idx)
+            .ok_or(Error::InvalidState("epoch"))?;
         let seq = *seq_slot;
         if seq >= (1 << 48) - 1 {
             return Err(Error::InvalidState("record sequence number exhausted"));
@@ -1096,7 +1268,10 @@ impl Endpoint {
         let fragment = if epoch == 0 {
             payload.to_vec()
         } else {
-            let c = self.write_cipher.as_ref().ok_or(Error::InvalidState("no write keys"))?;
+            let c = self
+                .write_cipher
+                .as_ref()
+                .ok_or(Error::InvalidState("no write keys"))?;
             c.seal(epoch, seq, ct.as_u8(), DTLS_1_2, payload)?
         };
         let mut out = Record::header(ct, DTLS_1_2, epoch, seq, fragment.len());
@@ -1112,7 +1287,9 @@ impl Endpoint {
             self.transmits.pop_front();
         }
         self.stats.datagrams_sent += 1;
-        self.transmits.push_back(Transmit { payload: Bytes::from(d) });
+        self.transmits.push_back(Transmit {
+            payload: Bytes::from(d),
+        });
     }
 
     /// Serialize the last flight into MTU-sized datagrams, fragmenting handshake messages
@@ -1128,7 +1305,11 @@ impl Endpoint {
                     }
                 }
                 FlightItem::Handshake { msg, epoch } => {
-                    let overhead = if *epoch == 0 { 0 } else { self.write_cipher.as_ref().map_or(0, RecordCipher::overhead) };
+                    let overhead = if *epoch == 0 {
+                        0
+                    } else {
+                        self.write_cipher.as_ref().map_or(0, RecordCipher::overhead)
+                    };
                     let max_frag = self
                         .cfg
                         .mtu
@@ -1172,7 +1353,11 @@ impl Endpoint {
 
     fn send_alert(&mut self, fatal: bool, desc: AlertDescription) {
         let epoch = self.write_epoch;
-        if let Ok(r) = self.seal_record(ContentType::Alert, epoch, &[if fatal { 2 } else { 1 }, desc.code()]) {
+        if let Ok(r) = self.seal_record(
+            ContentType::Alert,
+            epoch,
+            &[if fatal { 2 } else { 1 }, desc.code()],
+        ) {
             self.push_datagram(r);
         }
     }
@@ -1191,7 +1376,10 @@ impl Endpoint {
         if self.state == State::Closed {
             return;
         }
-        if !matches!(e, Error::HandshakeTimeout | Error::PeerAlert(_) | Error::PeerClosed) {
+        if !matches!(
+            e,
+            Error::HandshakeTimeout | Error::PeerAlert(_) | Error::PeerClosed
+        ) {
             self.send_alert(true, e.alert());
         }
         self.close_with(e);

@@ -256,7 +256,10 @@ impl fmt::Display for Error {
             Self::DuplicateExtension(t) => write!(f, "extension {t:#06x} appears twice"),
             Self::BadFragment(why) => write!(f, "bad handshake fragment: {why}"),
             Self::MessageTooLarge { len, cap } => {
-                write!(f, "handshake message of {len} bytes exceeds the cap of {cap}")
+                write!(
+                    f,
+                    "handshake message of {len} bytes exceeds the cap of {cap}"
+                )
             }
             Self::ReassemblyFull => f.write_str("handshake reassembly buffers are full"),
             Self::UnexpectedEpoch { got, expected } => {

@@ -41,7 +41,11 @@ pub fn config(role: Role) -> Config {
         Role::Client => (client_certificate(), server_certificate(), CLIENT_SEED),
         Role::Server => (server_certificate(), client_certificate(), SERVER_SEED),
     };
-    let mut c = Config::new(role, cert, PeerVerification::Fingerprints(vec![peer.fingerprint()]));
+    let mut c = Config::new(
+        role,
+        cert,
+        PeerVerification::Fingerprints(vec![peer.fingerprint()]),
+    );
     c.crypto = CryptoBackend::InsecureDeterministic;
     c.seed = Some(seed);
     c
@@ -96,7 +100,9 @@ pub fn drive(role: Role, data: &[u8]) -> Summary {
     let mut now = Instant::now();
     let cfg = config(role);
     let mtu = cfg.mtu;
-    let Ok(mut ep) = Endpoint::new(cfg, now) else { return summary };
+    let Ok(mut ep) = Endpoint::new(cfg, now) else {
+        return summary;
+    };
     let mut connected = false;
     for item in split(data) {
         match item {
@@ -112,7 +118,11 @@ pub fn drive(role: Role, data: &[u8]) -> Summary {
             // Oracle: handshake datagrams respect the MTU (application data is echoed below
             // and may be larger only if the peer sent a large record).
             if !connected {
-                assert!(t.payload.len() <= mtu, "datagram of {} bytes over MTU {mtu}", t.payload.len());
+                assert!(
+                    t.payload.len() <= mtu,
+                    "datagram of {} bytes over MTU {mtu}",
+                    t.payload.len()
+                );
             }
         }
         while let Some(e) = ep.poll_event() {
@@ -122,7 +132,10 @@ pub fn drive(role: Role, data: &[u8]) -> Summary {
                     connected = true;
                     // Oracle: the exporter agrees with the event.
                     if let Some(p) = c.srtp_profile {
-                        let km = ep.export_keying_material(crate::SRTP_EXPORTER_LABEL, p.keying_material_len());
+                        let km = ep.export_keying_material(
+                            crate::SRTP_EXPORTER_LABEL,
+                            p.keying_material_len(),
+                        );
                         assert_eq!(km.ok(), Some(c.keying_material));
                     }
                 }

@@ -14,8 +14,13 @@ pub mod wire;
 pub mod fuzzing;
 
 pub use cert::{Certificate, Fingerprint};
-pub use config::{CipherSuite, Config, CryptoBackend, NamedGroup, PeerVerification, Role, SignatureScheme, SrtpProfile};
-pub use endpoint::{Connected, Endpoint, Event, MAX_PLAINTEXT, SRTP_EXPORTER_LABEL, Stats, Transmit};
+pub use config::{
+    CipherSuite, Config, CryptoBackend, NamedGroup, PeerVerification, Role, SignatureScheme,
+    SrtpProfile,
+};
+pub use endpoint::{
+    Connected, Endpoint, Event, MAX_PLAINTEXT, SRTP_EXPORTER_LABEL, Stats, Transmit,
+};
 pub use error::{AlertDescription, Error};
 
 #[cfg(test)]

@@ -37,7 +37,13 @@ pub(crate) struct Reassembler {
 
 impl Reassembler {
     pub(crate) fn new(max_message: usize, max_total: usize, max_ahead: u16) -> Self {
-        Self { msgs: BTreeMap::new(), bytes: 0, max_message, max_total, max_ahead }
+        Self {
+            msgs: BTreeMap::new(),
+            bytes: 0,
+            max_message,
+            max_total,
+            max_ahead,
+        }
     }
 
     /// Drop everything.
@@ -47,7 +53,12 @@ impl Reassembler {
     }
 
     /// Add one fragment of a message with `message_seq >= next_seq` received in `epoch`.
-    pub(crate) fn insert(&mut self, f: &Fragment<'_>, epoch: u16, next_seq: u16) -> Result<(), Error> {
+    pub(crate) fn insert(
+        &mut self,
+        f: &Fragment<'_>,
+        epoch: u16,
+        next_seq: u16,
+    ) -> Result<(), Error> {
         if f.message_seq < next_seq {
             return Ok(());
         }
@@ -56,12 +67,19 @@ impl Reassembler {
         }
         let length = f.length as usize;
         if length > self.max_message {
-            return Err(Error::MessageTooLarge { len: length, cap: self.max_message });
+            return Err(Error::MessageTooLarge {
+                len: length,
+                cap: self.max_message,
+            });
         }
         let start = f.offset as usize;
-        let end = start.checked_add(f.body.len()).ok_or(Error::BadFragment("fragment offset overflow"))?;
+        let end = start
+            .checked_add(f.body.len())
+            .ok_or(Error::BadFragment("fragment offset overflow"))?;
         if end > length {
-            return Err(Error::BadFragment("fragment extends past the message length"));
+            return Err(Error::BadFragment(
+                "fragment extends past the message length",
+            ));
         }
         if f.body.is_empty() && length > 0 {
             return Err(Error::BadFragment("zero-length fragment"));
@@ -69,7 +87,9 @@ impl Reassembler {
         let entry = match self.msgs.get_mut(&f.message_seq) {
             Some(p) => {
                 if p.msg_type != f.msg_type || p.body.len() != length || p.epoch != epoch {
-                    return Err(Error::BadFragment("fragment disagrees with earlier fragments of its message"));
+                    return Err(Error::BadFragment(
+                        "fragment disagrees with earlier fragments of its message",
+                    ));
                 }
                 p
             }
@@ -95,7 +115,9 @@ impl Reassembler {
                 let old = entry.body.get(lo..hi);
                 let new = f.body.get(lo - start..hi - start);
                 if old != new {
-                    return Err(Error::BadFragment("overlapping fragment with different bytes"));
+                    return Err(Error::BadFragment(
+                        "overlapping fragment with different bytes",
+                    ));
                 }
             }
         }
@@ -117,7 +139,10 @@ impl Reassembler {
 
     /// The epoch and type of message `seq` if it is complete.
     pub(crate) fn peek_complete(&self, seq: u16) -> Option<(HandshakeType, u16)> {
-        self.msgs.get(&seq).filter(|p| p.complete()).map(|p| (p.msg_type, p.epoch))
+        self.msgs
+            .get(&seq)
+            .filter(|p| p.complete())
+            .map(|p| (p.msg_type, p.epoch))
     }
 
     /// Take message `seq` if complete, with the epoch it arrived in.
@@ -127,6 +152,13 @@ impl Reassembler {
         }
         let p = self.msgs.remove(&seq)?;
         self.bytes = self.bytes.saturating_sub(p.body.len());
-        Some((HandshakeMessage { msg_type: p.msg_type, message_seq: seq, body: p.body }, p.epoch))
+        Some((
+            HandshakeMessage {
+                msg_type: p.msg_type,
+                message_seq: seq,
+                body: p.body,
+            },
+            p.epoch,
+        ))
     }
 }

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use crate::wire::Reader;
 use crate::wire::handshake::{ClientHello, Fragment, HandshakeType};
 use crate::wire::record::{ContentType, DTLS_1_2, Record};
-use crate::{Certificate, Config, CryptoBackend, Endpoint, Error, Event, Fingerprint, PeerVerification, Role};
+use crate::{
+    Certificate, Config, CryptoBackend, Endpoint, Error, Event, Fingerprint, PeerVerification, Role,
+};
 
 fn cert(w: &str) -> Certificate {
     match w {
@@ -17,8 +19,16 @@ fn cert(w: &str) -> Certificate {
 
 fn configs() -> (Config, Config) {
     let (cc, sc) = (cert("c"), cert("s"));
-    let mut c = Config::new(Role::Client, cc.clone(), PeerVerification::Fingerprints(vec![sc.fingerprint()]));
-    let mut s = Config::new(Role::Server, sc, PeerVerification::Fingerprints(vec![cc.fingerprint()]));
+    let mut c = Config::new(
+        Role::Client,
+        cc.clone(),
+        PeerVerification::Fingerprints(vec![sc.fingerprint()]),
+    );
+    let mut s = Config::new(
+        Role::Server,
+        sc,
+        PeerVerification::Fingerprints(vec![cc.fingerprint()]),
+    );
     c.crypto = CryptoBackend::InsecureDeterministic;
     s.crypto = CryptoBackend::InsecureDeterministic;
     c.seed = Some(11);
@@ -43,12 +53,20 @@ fn events(ep: &mut Endpoint) -> Vec<Event> {
 }
 
 fn closed_reason(ev: &[Event]) -> Option<Error> {
-    ev.iter().find_map(|e| if let Event::Closed { reason } = e { Some(reason.clone()) } else { None })
+    ev.iter().find_map(|e| {
+        if let Event::Closed { reason } = e {
+            Some(reason.clone())
+        } else {
+            None
+        }
+    })
 }
 
 /// Deliver every datagram in `ds` to `ep`, collecting errors.
 fn deliver(ep: &mut Endpoint, now: Instant, ds: &[Vec<u8>]) -> Vec<Error> {
-    ds.iter().filter_map(|d| ep.handle_receive(now, d).err()).collect()
+    ds.iter()
+        .filter_map(|d| ep.handle_receive(now, d).err())
+        .collect()
 }
 
 fn connect(c: Config, s: Config) -> (Endpoint, Endpoint, Instant) {
@@ -97,7 +115,10 @@ fn wrong_fingerprint_client_side() {
     let b = drain(&mut server);
     let errs = deliver(&mut client, now, &b);
     assert!(errs.contains(&Error::FingerprintMismatch), "{errs:?}");
-    assert_eq!(closed_reason(&events(&mut client)), Some(Error::FingerprintMismatch));
+    assert_eq!(
+        closed_reason(&events(&mut client)),
+        Some(Error::FingerprintMismatch)
+    );
     // The client told the server: bad_certificate.
     let alert = drain(&mut client);
     deliver(&mut server, now, &alert);
@@ -122,7 +143,10 @@ fn wrong_fingerprint_server_side() {
         deliver(&mut client, now, &b);
     }
     assert!(errs.contains(&Error::FingerprintMismatch), "{errs:?}");
-    assert_eq!(closed_reason(&events(&mut server)), Some(Error::FingerprintMismatch));
+    assert_eq!(
+        closed_reason(&events(&mut server)),
+        Some(Error::FingerprintMismatch)
+    );
     assert!(!client.is_connected());
 }
 
@@ -141,7 +165,11 @@ fn up_to_flight5() -> (Endpoint, Endpoint, Instant, Vec<Vec<u8>>) {
 }
 
 /// Rewrite flight 5: `f` may change each record (content type, epoch, plaintext).
-fn rewrite(client: &Endpoint, f5: &[Vec<u8>], f: &dyn Fn(ContentType, u16, Vec<u8>) -> Vec<u8>) -> Vec<Vec<u8>> {
+fn rewrite(
+    client: &Endpoint,
+    f5: &[Vec<u8>],
+    f: &dyn Fn(ContentType, u16, Vec<u8>) -> Vec<u8>,
+) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for d in f5 {
         let (recs, _) = Record::parse_datagram(d);
@@ -153,10 +181,26 @@ fn rewrite(client: &Endpoint, f5: &[Vec<u8>], f: &dyn Fn(ContentType, u16, Vec<u
                 nd.extend(p);
             } else {
                 let c = client.write_cipher.as_ref().unwrap();
-                let pt = c.open(r.epoch, r.seq, r.content_type.as_u8(), r.version, r.fragment).unwrap();
+                let pt = c
+                    .open(
+                        r.epoch,
+                        r.seq,
+                        r.content_type.as_u8(),
+                        r.version,
+                        r.fragment,
+                    )
+                    .unwrap();
                 let p = f(r.content_type, r.epoch, pt);
-                let ct = c.seal(r.epoch, r.seq, r.content_type.as_u8(), r.version, &p).unwrap();
-                nd.extend(Record::header(r.content_type, r.version, r.epoch, r.seq, ct.len()));
+                let ct = c
+                    .seal(r.epoch, r.seq, r.content_type.as_u8(), r.version, &p)
+                    .unwrap();
+                nd.extend(Record::header(
+                    r.content_type,
+                    r.version,
+                    r.epoch,
+                    r.seq,
+                    ct.len(),
+                ));
                 nd.extend(ct);
             }
         }
@@ -177,7 +221,10 @@ fn bad_finished() {
     });
     let errs = deliver(&mut server, now, &forged);
     assert_eq!(errs, vec![Error::BadFinished]);
-    assert_eq!(closed_reason(&events(&mut server)), Some(Error::BadFinished));
+    assert_eq!(
+        closed_reason(&events(&mut server)),
+        Some(Error::BadFinished)
+    );
 }
 
 #[test]
@@ -201,7 +248,10 @@ fn certificate_verify_must_verify() {
         }
     });
     let errs = deliver(&mut server, now, &forged);
-    assert_eq!(errs.first(), Some(&Error::BadSignature("CertificateVerify")));
+    assert_eq!(
+        errs.first(),
+        Some(&Error::BadSignature("CertificateVerify"))
+    );
     assert!(server.is_closed());
 }
 
@@ -213,7 +263,10 @@ fn certificate_without_certificate_verify_fails() {
         if ct == ContentType::Handshake && epoch == 0 {
             let frags = Fragment::parse_all(&p).unwrap();
             let mut out = Vec::new();
-            for f in frags.iter().filter(|f| f.msg_type != HandshakeType::CertificateVerify) {
+            for f in frags
+                .iter()
+                .filter(|f| f.msg_type != HandshakeType::CertificateVerify)
+            {
                 f.emit(&mut out);
             }
             out
@@ -244,7 +297,11 @@ fn certificate_verify_skipped_with_renumbering_fails() {
         for f in frags {
             match f.msg_type {
                 HandshakeType::CertificateVerify => {}
-                HandshakeType::Finished => Fragment { message_seq: f.message_seq - 1, ..f }.emit(&mut out),
+                HandshakeType::Finished => Fragment {
+                    message_seq: f.message_seq - 1,
+                    ..f
+                }
+                .emit(&mut out),
                 _ => f.emit(&mut out),
             }
         }
@@ -252,7 +309,13 @@ fn certificate_verify_skipped_with_renumbering_fails() {
     });
     let errs = deliver(&mut server, now, &forged);
     assert!(
-        errs.iter().any(|e| matches!(e, Error::UnexpectedMessage { got: "Finished", .. })),
+        errs.iter().any(|e| matches!(
+            e,
+            Error::UnexpectedMessage {
+                got: "Finished",
+                ..
+            }
+        )),
         "{errs:?}"
     );
     assert!(server.is_closed() && !server.is_connected());
@@ -273,7 +336,10 @@ fn tampered_record_is_dropped_and_connection_survives() {
     assert_eq!(server.handle_receive(now, &d[0]), Ok(()));
     // Replaying the same record is refused.
     assert_eq!(server.handle_receive(now, &d[0]), Err(Error::Replay));
-    assert_eq!(events(&mut server), vec![Event::ApplicationData(b"again".to_vec().into())]);
+    assert_eq!(
+        events(&mut server),
+        vec![Event::ApplicationData(b"again".to_vec().into())]
+    );
 }
 
 #[test]
@@ -282,9 +348,26 @@ fn out_of_order_handshake_message_is_fatal() {
     let now = Instant::now();
     let mut server = Endpoint::new(s, now).unwrap();
     let body = [1u8, 4, 0, 0, 0, 0];
-    let f = Fragment { msg_type: HandshakeType::ClientKeyExchange, length: 6, message_seq: 0, offset: 0, body: &body };
-    let err = server.handle_receive(now, &hs_record(0, 0, &f)).unwrap_err();
-    assert!(matches!(err, Error::UnexpectedMessage { got: "ClientKeyExchange", .. }), "{err}");
+    let f = Fragment {
+        msg_type: HandshakeType::ClientKeyExchange,
+        length: 6,
+        message_seq: 0,
+        offset: 0,
+        body: &body,
+    };
+    let err = server
+        .handle_receive(now, &hs_record(0, 0, &f))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::UnexpectedMessage {
+                got: "ClientKeyExchange",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(server.is_closed());
     // It answered with an unexpected_message alert.
     let alert = drain(&mut server);
@@ -298,9 +381,23 @@ fn finished_in_epoch_zero_is_fatal() {
     let mut client = Endpoint::new(c, now).unwrap();
     drain(&mut client);
     let body = [0u8; 12];
-    let f = Fragment { msg_type: HandshakeType::Finished, length: 12, message_seq: 0, offset: 0, body: &body };
-    let err = client.handle_receive(now, &hs_record(0, 0, &f)).unwrap_err();
-    assert_eq!(err, Error::UnexpectedEpoch { got: 0, expected: 1 });
+    let f = Fragment {
+        msg_type: HandshakeType::Finished,
+        length: 12,
+        message_seq: 0,
+        offset: 0,
+        body: &body,
+    };
+    let err = client
+        .handle_receive(now, &hs_record(0, 0, &f))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::UnexpectedEpoch {
+            got: 0,
+            expected: 1
+        }
+    );
     assert!(client.is_closed());
 }
 
@@ -322,9 +419,26 @@ fn hello_verify_request_after_server_hello_is_fatal() {
     };
     let hvr = [0xfe, 0xff, 2, 0xaa, 0xbb];
     // Next expected message_seq is 1.
-    let f = Fragment { msg_type: HandshakeType::HelloVerifyRequest, length: 5, message_seq: 1, offset: 0, body: &hvr };
-    let err = client.handle_receive(now, &hs_record(0, 1, &f)).unwrap_err();
-    assert!(matches!(err, Error::UnexpectedMessage { got: "HelloVerifyRequest", .. }), "{err}");
+    let f = Fragment {
+        msg_type: HandshakeType::HelloVerifyRequest,
+        length: 5,
+        message_seq: 1,
+        offset: 0,
+        body: &hvr,
+    };
+    let err = client
+        .handle_receive(now, &hs_record(0, 1, &f))
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::UnexpectedMessage {
+                got: "HelloVerifyRequest",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(client.is_closed());
     drop(server.poll_transmit());
 }
@@ -334,12 +448,27 @@ fn zero_length_fragment() {
     let (_, s) = configs();
     let now = Instant::now();
     let mut server = Endpoint::new(s, now).unwrap();
-    let f = Fragment { msg_type: HandshakeType::ClientHello, length: 100, message_seq: 0, offset: 10, body: &[] };
-    assert_eq!(server.handle_receive(now, &hs_record(0, 0, &f)), Err(Error::BadFragment("zero-length fragment")));
+    let f = Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: 100,
+        message_seq: 0,
+        offset: 10,
+        body: &[],
+    };
+    assert_eq!(
+        server.handle_receive(now, &hs_record(0, 0, &f)),
+        Err(Error::BadFragment("zero-length fragment"))
+    );
     // Not fatal: the real ClientHello still works.
     assert!(!server.is_closed());
     let body = client_hello_body();
-    let f = Fragment { msg_type: HandshakeType::ClientHello, length: body.len() as u32, message_seq: 0, offset: 0, body: &body };
+    let f = Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: body.len() as u32,
+        message_seq: 0,
+        offset: 0,
+        body: &body,
+    };
     assert_eq!(server.handle_receive(now, &hs_record(0, 1, &f)), Ok(()));
     assert!(!drain(&mut server).is_empty());
 }
@@ -352,33 +481,72 @@ fn overlapping_fragments() {
     let now = Instant::now();
     // Consistent overlap is fine (a retransmission fragmented differently).
     let mut server = Endpoint::new(s.clone(), now).unwrap();
-    let a = Fragment { msg_type: HandshakeType::ClientHello, length: len, message_seq: 0, offset: 0, body: &body[..60] };
-    let b = Fragment { msg_type: HandshakeType::ClientHello, length: len, message_seq: 0, offset: 40, body: &body[40..] };
+    let a = Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: len,
+        message_seq: 0,
+        offset: 0,
+        body: &body[..60],
+    };
+    let b = Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: len,
+        message_seq: 0,
+        offset: 40,
+        body: &body[40..],
+    };
     assert_eq!(server.handle_receive(now, &hs_record(0, 0, &a)), Ok(()));
     assert_eq!(server.handle_receive(now, &hs_record(0, 1, &b)), Ok(()));
-    assert!(!drain(&mut server).is_empty(), "server answered the reassembled ClientHello");
+    assert!(
+        !drain(&mut server).is_empty(),
+        "server answered the reassembled ClientHello"
+    );
     // Overlap with different bytes is refused.
     let mut server = Endpoint::new(s, now).unwrap();
     let mut evil = body[40..].to_vec();
     evil[5] ^= 0xff;
-    let b = Fragment { msg_type: HandshakeType::ClientHello, length: len, message_seq: 0, offset: 40, body: &evil };
+    let b = Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: len,
+        message_seq: 0,
+        offset: 40,
+        body: &evil,
+    };
     assert_eq!(server.handle_receive(now, &hs_record(0, 0, &a)), Ok(()));
     assert_eq!(
         server.handle_receive(now, &hs_record(0, 1, &b)),
-        Err(Error::BadFragment("overlapping fragment with different bytes"))
+        Err(Error::BadFragment(
+            "overlapping fragment with different bytes"
+        ))
     );
     assert!(drain(&mut server).is_empty());
     // Inconsistent total length.
-    let c = Fragment { msg_type: HandshakeType::ClientHello, length: len + 1, message_seq: 0, offset: 70, body: &body[70..] };
+    let c = Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: len + 1,
+        message_seq: 0,
+        offset: 70,
+        body: &body[70..],
+    };
     assert_eq!(
         server.handle_receive(now, &hs_record(0, 2, &c)),
-        Err(Error::BadFragment("fragment disagrees with earlier fragments of its message"))
+        Err(Error::BadFragment(
+            "fragment disagrees with earlier fragments of its message"
+        ))
     );
     // Past the end.
-    let d = Fragment { msg_type: HandshakeType::ClientHello, length: len, message_seq: 0, offset: len - 2, body: &body[..10] };
+    let d = Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: len,
+        message_seq: 0,
+        offset: len - 2,
+        body: &body[..10],
+    };
     assert_eq!(
         server.handle_receive(now, &hs_record(0, 3, &d)),
-        Err(Error::BadFragment("fragment extends past the message length"))
+        Err(Error::BadFragment(
+            "fragment extends past the message length"
+        ))
     );
 }
 
@@ -387,10 +555,19 @@ fn fragment_claiming_16_mb() {
     let (_, s) = configs();
     let now = Instant::now();
     let mut server = Endpoint::new(s, now).unwrap();
-    let f = Fragment { msg_type: HandshakeType::ClientHello, length: 0xff_ffff, message_seq: 0, offset: 0, body: &[1; 100] };
+    let f = Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: 0xff_ffff,
+        message_seq: 0,
+        offset: 0,
+        body: &[1; 100],
+    };
     assert_eq!(
         server.handle_receive(now, &hs_record(0, 0, &f)),
-        Err(Error::MessageTooLarge { len: 0xff_ffff, cap: 32 * 1024 })
+        Err(Error::MessageTooLarge {
+            len: 0xff_ffff,
+            cap: 32 * 1024
+        })
     );
     assert!(!server.is_closed());
 }
@@ -401,12 +578,36 @@ fn reassembly_total_cap() {
     s.max_reassembly_bytes = 1000;
     let now = Instant::now();
     let mut server = Endpoint::new(s, now).unwrap();
-    let f = Fragment { msg_type: HandshakeType::ClientHello, length: 900, message_seq: 0, offset: 0, body: &[1; 10] };
+    let f = Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: 900,
+        message_seq: 0,
+        offset: 0,
+        body: &[1; 10],
+    };
     assert_eq!(server.handle_receive(now, &hs_record(0, 0, &f)), Ok(()));
-    let g = Fragment { msg_type: HandshakeType::Certificate, length: 900, message_seq: 1, offset: 0, body: &[1; 10] };
-    assert_eq!(server.handle_receive(now, &hs_record(0, 1, &g)), Err(Error::ReassemblyFull));
-    let h = Fragment { msg_type: HandshakeType::ClientHello, length: 9, message_seq: 200, offset: 0, body: &[1; 9] };
-    assert_eq!(server.handle_receive(now, &hs_record(0, 2, &h)), Err(Error::BadFragment("message_seq too far ahead")));
+    let g = Fragment {
+        msg_type: HandshakeType::Certificate,
+        length: 900,
+        message_seq: 1,
+        offset: 0,
+        body: &[1; 10],
+    };
+    assert_eq!(
+        server.handle_receive(now, &hs_record(0, 1, &g)),
+        Err(Error::ReassemblyFull)
+    );
+    let h = Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: 9,
+        message_seq: 200,
+        offset: 0,
+        body: &[1; 9],
+    };
+    assert_eq!(
+        server.handle_receive(now, &hs_record(0, 2, &h)),
+        Err(Error::BadFragment("message_seq too far ahead"))
+    );
 }
 
 #[test]
@@ -416,13 +617,28 @@ fn duplicate_extension_is_refused() {
     let dup = ch.extensions[0].clone();
     ch.extensions.push(dup.clone());
     let bad = ch.to_vec();
-    assert_eq!(ClientHello::parse(&bad), Err(Error::DuplicateExtension(dup.typ)));
+    assert_eq!(
+        ClientHello::parse(&bad),
+        Err(Error::DuplicateExtension(dup.typ))
+    );
     let (_, s) = configs();
     let now = Instant::now();
     let mut server = Endpoint::new(s, now).unwrap();
-    let f = Fragment { msg_type: HandshakeType::ClientHello, length: bad.len() as u32, message_seq: 0, offset: 0, body: &bad };
-    assert_eq!(server.handle_receive(now, &hs_record(0, 0, &f)), Err(Error::DuplicateExtension(dup.typ)));
-    assert_eq!(closed_reason(&events(&mut server)), Some(Error::DuplicateExtension(dup.typ)));
+    let f = Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: bad.len() as u32,
+        message_seq: 0,
+        offset: 0,
+        body: &bad,
+    };
+    assert_eq!(
+        server.handle_receive(now, &hs_record(0, 0, &f)),
+        Err(Error::DuplicateExtension(dup.typ))
+    );
+    assert_eq!(
+        closed_reason(&events(&mut server)),
+        Some(Error::DuplicateExtension(dup.typ))
+    );
     // illegal_parameter alert.
     assert_eq!(&drain(&mut server)[0][13..], &[2, 47]);
 }
@@ -432,8 +648,14 @@ fn renegotiation_is_refused() {
     let (mut client, mut server, now) = connect(configs().0, configs().1);
     let body = client_hello_body();
     let mut p = Vec::new();
-    Fragment { msg_type: HandshakeType::ClientHello, length: body.len() as u32, message_seq: 0, offset: 0, body: &body }
-        .emit(&mut p);
+    Fragment {
+        msg_type: HandshakeType::ClientHello,
+        length: body.len() as u32,
+        message_seq: 0,
+        offset: 0,
+        body: &body,
+    }
+    .emit(&mut p);
     let rec = client.seal_record(ContentType::Handshake, 1, &p).unwrap();
     assert_eq!(server.handle_receive(now, &rec), Err(Error::Renegotiation));
     // A no_renegotiation warning went out; the connection stays up.
@@ -443,7 +665,14 @@ fn renegotiation_is_refused() {
     assert!(server.is_connected() && client.is_connected());
     // And the client refuses a HelloRequest.
     let mut p = Vec::new();
-    Fragment { msg_type: HandshakeType::HelloRequest, length: 0, message_seq: 5, offset: 0, body: &[] }.emit(&mut p);
+    Fragment {
+        msg_type: HandshakeType::HelloRequest,
+        length: 0,
+        message_seq: 5,
+        offset: 0,
+        body: &[],
+    }
+    .emit(&mut p);
     let rec = server.seal_record(ContentType::Handshake, 1, &p).unwrap();
     assert_eq!(client.handle_receive(now, &rec), Err(Error::Renegotiation));
     assert!(client.is_connected());
@@ -455,11 +684,27 @@ fn unexpected_epoch_after_handshake() {
     client.send(b"x").unwrap();
     let d = drain(&mut client);
     let (recs, _) = Record::parse_datagram(&d[0]);
-    let r = Record { epoch: 2, ..recs[0].clone() };
-    assert_eq!(server.handle_receive(now, &r.to_vec()), Err(Error::UnexpectedEpoch { got: 2, expected: 1 }));
+    let r = Record {
+        epoch: 2,
+        ..recs[0].clone()
+    };
+    assert_eq!(
+        server.handle_receive(now, &r.to_vec()),
+        Err(Error::UnexpectedEpoch {
+            got: 2,
+            expected: 1
+        })
+    );
     // Epoch 0 application data is refused too.
-    let r0 = Record { epoch: 0, seq: 1000, ..recs[0].clone() };
-    assert!(matches!(server.handle_receive(now, &r0.to_vec()), Err(Error::UnexpectedMessage { .. })));
+    let r0 = Record {
+        epoch: 0,
+        seq: 1000,
+        ..recs[0].clone()
+    };
+    assert!(matches!(
+        server.handle_receive(now, &r0.to_vec()),
+        Err(Error::UnexpectedMessage { .. })
+    ));
     assert!(server.is_connected());
     assert_eq!(server.handle_receive(now, &d[0]), Ok(()));
 }
@@ -469,7 +714,13 @@ fn garbage_never_panics_and_is_counted() {
     let (_, s) = configs();
     let now = Instant::now();
     let mut server = Endpoint::new(s, now).unwrap();
-    for d in [&[][..], &[22], &[22, 0xfe, 0xfd, 0, 0], &[23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0], &[0xff; 40]] {
+    for d in [
+        &[][..],
+        &[22],
+        &[22, 0xfe, 0xfd, 0, 0],
+        &[23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+        &[0xff; 40],
+    ] {
         let _ = server.handle_receive(now, d);
     }
     assert!(server.stats().records_dropped >= 3);
@@ -498,6 +749,12 @@ fn retransmission_timer_doubles_and_gives_up() {
         }
     }
     let s = Duration::from_secs;
-    assert_eq!(gaps, vec![s(1), s(2), s(4), s(8), s(16), s(32), s(60), s(60)]);
-    assert_eq!(closed_reason(&events(&mut client)), Some(Error::HandshakeTimeout));
+    assert_eq!(
+        gaps,
+        vec![s(1), s(2), s(4), s(8), s(16), s(32), s(60), s(60)]
+    );
+    assert_eq!(
+        closed_reason(&events(&mut client)),
+        Some(Error::HandshakeTimeout)
+    );
 }

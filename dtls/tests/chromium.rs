@@ -3,16 +3,30 @@
 //! an X25519MLKEM768 key share, fragmented over two datagrams (offsets 0-1175, 1175-1413).
 //! Our server must reassemble it, ignore what it does not speak, and answer DTLS 1.2.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::time::Instant;
 
-use sansrtc_dtls::wire::handshake::{self as hs, ClientHello, Fragment, HandshakeType, ServerHello, ServerKeyExchange, ext};
+use sansrtc_dtls::wire::handshake::{
+    self as hs, ClientHello, Fragment, HandshakeType, ServerHello, ServerKeyExchange, ext,
+};
 use sansrtc_dtls::wire::record::{ContentType, DTLS_1_2, DTLS_1_3, Record};
 use sansrtc_dtls::{Certificate, Config, Endpoint, PeerVerification, Role};
 
 fn hex_lines(s: &str) -> Vec<Vec<u8>> {
     s.lines()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| (0..l.len()).step_by(2).map(|i| u8::from_str_radix(&l[i..i + 2], 16).unwrap()).collect())
+        .map(|l| {
+            (0..l.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&l[i..i + 2], 16).unwrap())
+                .collect()
+        })
         .collect()
 }
 
@@ -46,15 +60,23 @@ fn captured_hello_is_what_the_readme_says() {
     assert_eq!(b.len(), 1413);
     let ch = ClientHello::parse(&b).unwrap();
     assert_eq!(ch.version, DTLS_1_2);
-    let versions = hs::parse_client_supported_versions(hs::find_ext(&ch.extensions, ext::SUPPORTED_VERSIONS).unwrap()).unwrap();
+    let versions = hs::parse_client_supported_versions(
+        hs::find_ext(&ch.extensions, ext::SUPPORTED_VERSIONS).unwrap(),
+    )
+    .unwrap();
     assert!(versions.contains(&DTLS_1_3) && versions.contains(&DTLS_1_2));
-    let shares = hs::parse_client_key_share(hs::find_ext(&ch.extensions, ext::KEY_SHARE).unwrap()).unwrap();
+    let shares =
+        hs::parse_client_key_share(hs::find_ext(&ch.extensions, ext::KEY_SHARE).unwrap()).unwrap();
     assert!(shares.contains(&(0x11ec, 1216)), "{shares:?}");
     assert!(ch.cipher_suites.contains(&0xc02b));
 }
 
 fn server() -> Endpoint {
-    let cfg = Config::new(Role::Server, Certificate::generate_self_signed().unwrap(), PeerVerification::AcceptAny);
+    let cfg = Config::new(
+        Role::Server,
+        Certificate::generate_self_signed().unwrap(),
+        PeerVerification::AcceptAny,
+    );
     Endpoint::new(cfg, Instant::now()).unwrap()
 }
 
@@ -91,7 +113,8 @@ fn check_answer(ep: &mut Endpoint) {
     assert!(hs::find_ext(&sh.extensions, ext::EXTENDED_MASTER_SECRET).is_some());
     assert!(hs::find_ext(&sh.extensions, ext::SUPPORTED_VERSIONS).is_none());
     assert!(hs::find_ext(&sh.extensions, ext::KEY_SHARE).is_none());
-    let (profiles, mki) = hs::parse_use_srtp(hs::find_ext(&sh.extensions, ext::USE_SRTP).unwrap()).unwrap();
+    let (profiles, mki) =
+        hs::parse_use_srtp(hs::find_ext(&sh.extensions, ext::USE_SRTP).unwrap()).unwrap();
     assert_eq!(profiles, vec![0x0007]);
     assert!(mki.is_empty());
     let ske = ServerKeyExchange::parse(&msgs[2].1).unwrap();
@@ -115,7 +138,10 @@ fn server_accepts_fragments_in_reverse_order_and_duplicated() {
     let mut ep = server();
     let d = mlkem();
     assert_eq!(ep.handle_receive(Instant::now(), &d[1]), Ok(()));
-    assert_eq!(ep.handle_receive(Instant::now(), &d[1]), Err(sansrtc_dtls::Error::Replay));
+    assert_eq!(
+        ep.handle_receive(Instant::now(), &d[1]),
+        Err(sansrtc_dtls::Error::Replay)
+    );
     assert_eq!(ep.handle_receive(Instant::now(), &d[0]), Ok(()));
     check_answer(&mut ep);
 }

@@ -2,6 +2,13 @@
 //! same functions the fuzz targets call. `DTLS_WRITE_CORPUS=1` regenerates the transcript
 //! seeds from a deterministic run of our client and server.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -45,8 +52,13 @@ fn transcript() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
 }
 
 fn corpus(target: &str) -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus").join(target);
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     files.iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
@@ -57,7 +69,14 @@ fn write_corpus_if_asked() {
     // Client flights feed the fuzzed server, server flights the fuzzed client.
     let server_seed = fuzzing::join(&cd);
     let client_seed = fuzzing::join(&sd);
-    assert_eq!(fuzzing::drive(Role::Server, &server_seed), Summary { connected: true, app_data: 1, closed: true });
+    assert_eq!(
+        fuzzing::drive(Role::Server, &server_seed),
+        Summary {
+            connected: true,
+            app_data: 1,
+            closed: true
+        }
+    );
     assert!(fuzzing::drive(Role::Client, &client_seed).connected);
     if std::env::var_os("DTLS_WRITE_CORPUS").is_some() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
@@ -72,9 +91,18 @@ fn write_corpus_if_asked() {
         }
         let chromium: Vec<Vec<u8>> = include_str!("data/chromium156_client_hello_mlkem.hex")
             .lines()
-            .map(|l| (0..l.len()).step_by(2).map(|i| u8::from_str_radix(&l[i..i + 2], 16).unwrap()).collect())
+            .map(|l| {
+                (0..l.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&l[i..i + 2], 16).unwrap())
+                    .collect()
+            })
             .collect();
-        std::fs::write(root.join("dtls_server/chromium156_client_hello"), fuzzing::join(&chromium)).unwrap();
+        std::fs::write(
+            root.join("dtls_server/chromium156_client_hello"),
+            fuzzing::join(&chromium),
+        )
+        .unwrap();
     }
 }
 
@@ -82,9 +110,15 @@ fn write_corpus_if_asked() {
 fn replay_server_corpus() {
     let files = corpus("dtls_server");
     assert!(files.len() >= 3, "corpus is empty");
-    let got: Vec<Summary> = files.iter().map(|f| fuzzing::drive(Role::Server, f)).collect();
+    let got: Vec<Summary> = files
+        .iter()
+        .map(|f| fuzzing::drive(Role::Server, f))
+        .collect();
     // The transcript seed gets past the handshake into application data.
-    assert!(got.iter().any(|s| s.connected && s.app_data == 1), "{got:?}");
+    assert!(
+        got.iter().any(|s| s.connected && s.app_data == 1),
+        "{got:?}"
+    );
     for f in &files {
         fuzzing::dtls_server(f);
     }
@@ -94,8 +128,14 @@ fn replay_server_corpus() {
 fn replay_client_corpus() {
     let files = corpus("dtls_client");
     assert!(files.len() >= 2, "corpus is empty");
-    let got: Vec<Summary> = files.iter().map(|f| fuzzing::drive(Role::Client, f)).collect();
-    assert!(got.iter().any(|s| s.connected && s.app_data == 1), "{got:?}");
+    let got: Vec<Summary> = files
+        .iter()
+        .map(|f| fuzzing::drive(Role::Client, f))
+        .collect();
+    assert!(
+        got.iter().any(|s| s.connected && s.app_data == 1),
+        "{got:?}"
+    );
     for f in &files {
         fuzzing::dtls_client(f);
     }

@@ -1,9 +1,16 @@
 //! Our client with our server, in memory: every suite, group and SRTP profile, HVR,
 //! application data, close_notify, both crypto backends.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 mod common;
 
-use common::{configs, handshake, run, Outcome};
+use common::{Outcome, configs, handshake, run};
 use sansrtc_dtls::{CipherSuite, Error, Event, NamedGroup, Role, SrtpProfile};
 
 #[test]
@@ -22,20 +29,44 @@ fn default_handshake_ring() {
     assert_eq!(cc.peer_fingerprint, sfp);
     assert_eq!(sc.peer_fingerprint, cfp);
     assert_eq!(
-        client.export_keying_material(b"EXTRACTOR-dtls_srtp", 56).unwrap(),
-        server.export_keying_material(b"EXTRACTOR-dtls_srtp", 56).unwrap()
+        client
+            .export_keying_material(b"EXTRACTOR-dtls_srtp", 56)
+            .unwrap(),
+        server
+            .export_keying_material(b"EXTRACTOR-dtls_srtp", 56)
+            .unwrap()
     );
     // Application data both ways.
     client.send(b"hello server").unwrap();
     server.send(b"hello client").unwrap();
     let mut o = Outcome::default();
-    run(&mut client, &mut server, &mut now, 100, &mut |_, d| Some(d), &mut o);
-    assert_eq!(o.server_events, vec![Event::ApplicationData(b"hello server".to_vec().into())]);
-    assert_eq!(o.client_events, vec![Event::ApplicationData(b"hello client".to_vec().into())]);
+    run(
+        &mut client,
+        &mut server,
+        &mut now,
+        100,
+        &mut |_, d| Some(d),
+        &mut o,
+    );
+    assert_eq!(
+        o.server_events,
+        vec![Event::ApplicationData(b"hello server".to_vec().into())]
+    );
+    assert_eq!(
+        o.client_events,
+        vec![Event::ApplicationData(b"hello client".to_vec().into())]
+    );
     // close_notify.
     client.close();
     let mut o = Outcome::default();
-    run(&mut client, &mut server, &mut now, 100, &mut |_, d| Some(d), &mut o);
+    run(
+        &mut client,
+        &mut server,
+        &mut now,
+        100,
+        &mut |_, d| Some(d),
+        &mut o,
+    );
     assert_eq!(o.closed(Role::Server), Some(&Error::PeerClosed));
     assert_eq!(o.closed(Role::Client), Some(&Error::Closed));
     assert!(server.is_closed() && client.is_closed());
@@ -56,15 +87,30 @@ fn every_suite_group_and_profile() {
                 s.groups = vec![group];
                 s.srtp_profiles = vec![profile];
                 let (mut client, mut server, out, mut now) = handshake(c, s);
-                let cc = out.connected(Role::Client).unwrap_or_else(|| panic!("{suite:?} {group:?} {profile:?}: {out:?}"));
+                let cc = out
+                    .connected(Role::Client)
+                    .unwrap_or_else(|| panic!("{suite:?} {group:?} {profile:?}: {out:?}"));
                 let sc = out.connected(Role::Server).unwrap();
-                assert_eq!((cc.cipher_suite, cc.group, cc.srtp_profile), (suite, group, Some(profile)));
+                assert_eq!(
+                    (cc.cipher_suite, cc.group, cc.srtp_profile),
+                    (suite, group, Some(profile))
+                );
                 assert_eq!(cc.keying_material.len(), profile.keying_material_len());
                 assert_eq!(cc.keying_material, sc.keying_material);
                 client.send(&[7u8; 1200]).unwrap();
                 let mut o = Outcome::default();
-                run(&mut client, &mut server, &mut now, 10, &mut |_, d| Some(d), &mut o);
-                assert_eq!(o.server_events, vec![Event::ApplicationData(vec![7u8; 1200].into())]);
+                run(
+                    &mut client,
+                    &mut server,
+                    &mut now,
+                    10,
+                    &mut |_, d| Some(d),
+                    &mut o,
+                );
+                assert_eq!(
+                    o.server_events,
+                    vec![Event::ApplicationData(vec![7u8; 1200].into())]
+                );
             }
         }
     }
@@ -82,7 +128,11 @@ fn hello_verify_request_and_small_mtu() {
     // Every datagram respects the MTU, so certificates were fragmented.
     assert!(out.datagrams.iter().all(|(_, d)| d.len() <= 300));
     // HelloVerifyRequest: second server datagram is the HVR (handshake type 3 at offset 13).
-    let first_server = out.datagrams.iter().find(|(r, _)| *r == Role::Server).unwrap();
+    let first_server = out
+        .datagrams
+        .iter()
+        .find(|(r, _)| *r == Role::Server)
+        .unwrap();
     assert_eq!(first_server.1[13], 3);
 }
 
@@ -116,9 +166,14 @@ fn no_common_srtp_profile_fails_cleanly() {
     c.srtp_profiles = vec![SrtpProfile::Aes128CmHmacSha1_32];
     s.srtp_profiles = vec![SrtpProfile::AeadAes256Gcm];
     let (_, _, out, _) = handshake(c, s);
-    assert_eq!(out.closed(Role::Server), Some(&Error::NoCommonParameters("SRTP protection profile")));
+    assert_eq!(
+        out.closed(Role::Server),
+        Some(&Error::NoCommonParameters("SRTP protection profile"))
+    );
     assert_eq!(
         out.closed(Role::Client),
-        Some(&Error::PeerAlert(sansrtc_dtls::AlertDescription::HandshakeFailure))
+        Some(&Error::PeerAlert(
+            sansrtc_dtls::AlertDescription::HandshakeFailure
+        ))
     );
 }

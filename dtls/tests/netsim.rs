@@ -2,6 +2,13 @@
 //! reordering, duplication and jitter: the handshake completes within the retransmission
 //! budget, or fails cleanly with `HandshakeTimeout`. Failing cases print their seed.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -32,17 +39,43 @@ struct Result {
 
 impl Result {
     fn connected(ev: &[Event]) -> Option<&sansrtc_dtls::Connected> {
-        ev.iter().find_map(|e| if let Event::Connected(c) = e { Some(c) } else { None })
+        ev.iter().find_map(|e| {
+            if let Event::Connected(c) = e {
+                Some(c)
+            } else {
+                None
+            }
+        })
     }
     fn closed(ev: &[Event]) -> Option<&Error> {
-        ev.iter().find_map(|e| if let Event::Closed { reason } = e { Some(reason) } else { None })
+        ev.iter().find_map(|e| {
+            if let Event::Closed { reason } = e {
+                Some(reason)
+            } else {
+                None
+            }
+        })
     }
 }
 
-fn simulate(seed: u64, link: LinkConfig, crypto: CryptoBackend, hello_verify: bool, mtu: usize) -> Result {
+fn simulate(
+    seed: u64,
+    link: LinkConfig,
+    crypto: CryptoBackend,
+    hello_verify: bool,
+    mtu: usize,
+) -> Result {
     let (cc, sc) = certs();
-    let mut ccfg = Config::new(Role::Client, cc.clone(), PeerVerification::Fingerprints(vec![sc.fingerprint()]));
-    let mut scfg = Config::new(Role::Server, sc, PeerVerification::Fingerprints(vec![cc.fingerprint()]));
+    let mut ccfg = Config::new(
+        Role::Client,
+        cc.clone(),
+        PeerVerification::Fingerprints(vec![sc.fingerprint()]),
+    );
+    let mut scfg = Config::new(
+        Role::Server,
+        sc,
+        PeerVerification::Fingerprints(vec![cc.fingerprint()]),
+    );
     for c in [&mut ccfg, &mut scfg] {
         c.crypto = crypto;
         c.mtu = mtu;
@@ -60,7 +93,11 @@ fn simulate(seed: u64, link: LinkConfig, crypto: CryptoBackend, hello_verify: bo
     let mut r = Result::default();
     for _ in 0..200_000 {
         while let Some(d) = net.poll_recv() {
-            let ep = if d.dst == sa { &mut server } else { &mut client };
+            let ep = if d.dst == sa {
+                &mut server
+            } else {
+                &mut client
+            };
             let _ = ep.handle_receive(net.now(), &d.payload);
         }
         while let Some(t) = client.poll_transmit() {
@@ -79,7 +116,14 @@ fn simulate(seed: u64, link: LinkConfig, crypto: CryptoBackend, hello_verify: bo
         if done(&r.client) && done(&r.server) {
             break;
         }
-        let next = [client.poll_timeout(), server.poll_timeout(), net.next_delivery()].into_iter().flatten().min();
+        let next = [
+            client.poll_timeout(),
+            server.poll_timeout(),
+            net.next_delivery(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let Some(next) = next else { break };
         net.advance_to(next.max(net.now()));
         client.handle_timeout(net.now());
@@ -97,7 +141,10 @@ fn check(seed: u64, r: &Result) {
     match (c, s) {
         (Some(c), Some(s)) => {
             assert_eq!(c.keying_material, s.keying_material, "seed {seed}");
-            assert!(Result::closed(&r.client).is_none() && Result::closed(&r.server).is_none(), "seed {seed}: {r:?}");
+            assert!(
+                Result::closed(&r.client).is_none() && Result::closed(&r.server).is_none(),
+                "seed {seed}: {r:?}"
+            );
         }
         _ => {
             // Failed: only ever by running out of retransmissions, never another error.
@@ -121,7 +168,10 @@ fn check(seed: u64, r: &Result) {
 #[test]
 fn clean_link_ring_crypto() {
     let r = simulate(1, LinkConfig::default(), CryptoBackend::Ring, false, 1200);
-    assert!(Result::connected(&r.client).is_some() && Result::connected(&r.server).is_some(), "{r:?}");
+    assert!(
+        Result::connected(&r.client).is_some() && Result::connected(&r.server).is_some(),
+        "{r:?}"
+    );
     // Two round trips of 10 ms one way plus nothing else.
     assert!(r.elapsed <= Duration::from_millis(60), "{:?}", r.elapsed);
 }
@@ -132,8 +182,16 @@ fn heavy_loss_still_connects_with_retransmissions() {
     let mut ok = 0;
     let mut retransmissions = 0;
     for seed in 0..20u64 {
-        let link = LinkConfig::default().loss(0.3).jitter(Duration::from_millis(5));
-        let r = simulate(seed, link, CryptoBackend::InsecureDeterministic, seed % 2 == 0, 400);
+        let link = LinkConfig::default()
+            .loss(0.3)
+            .jitter(Duration::from_millis(5));
+        let r = simulate(
+            seed,
+            link,
+            CryptoBackend::InsecureDeterministic,
+            seed % 2 == 0,
+            400,
+        );
         check(seed, &r);
         retransmissions += r.retransmissions;
         if Result::connected(&r.client).is_some() {
@@ -142,17 +200,26 @@ fn heavy_loss_still_connects_with_retransmissions() {
         }
     }
     assert!(ok >= 18, "only {ok}/20 handshakes completed under 30% loss");
-    assert!(retransmissions >= 10, "loss must have forced retransmissions: {retransmissions}");
+    assert!(
+        retransmissions >= 10,
+        "loss must have forced retransmissions: {retransmissions}"
+    );
 }
 
 #[test]
 fn total_loss_times_out_cleanly() {
-    let mut c = LinkConfig::default();
-    c.loss = 1.0;
+    let c = LinkConfig {
+        loss: 1.0,
+        ..LinkConfig::default()
+    };
     let r = simulate(7, c, CryptoBackend::InsecureDeterministic, false, 1200);
     assert_eq!(Result::closed(&r.client), Some(&Error::HandshakeTimeout));
     // 1+2+4+8+16+32+60 s of waiting before the 8th timeout gives up (7 retransmissions).
-    assert!(r.elapsed >= Duration::from_secs(123) && r.elapsed <= Duration::from_secs(190), "{:?}", r.elapsed);
+    assert!(
+        r.elapsed >= Duration::from_secs(123) && r.elapsed <= Duration::from_secs(190),
+        "{:?}",
+        r.elapsed
+    );
 }
 
 proptest! {

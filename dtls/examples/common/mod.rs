@@ -1,5 +1,11 @@
 //! Shared UDP driver for the dtls_client / dtls_server examples.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
 
 use std::io::{BufRead, Write};
 use std::net::UdpSocket;
@@ -16,11 +22,17 @@ pub struct Args {
 
 pub fn args() -> Args {
     let mut it = std::env::args().skip(1);
-    let mut a = Args { addr: String::new(), fingerprint: None, idle_exit: Duration::from_secs(10) };
+    let mut a = Args {
+        addr: String::new(),
+        fingerprint: None,
+        idle_exit: Duration::from_secs(10),
+    };
     while let Some(x) = it.next() {
         match x.as_str() {
             "--fingerprint" => a.fingerprint = it.next(),
-            "--idle-exit" => a.idle_exit = Duration::from_secs_f64(it.next().unwrap().parse().unwrap()),
+            "--idle-exit" => {
+                a.idle_exit = Duration::from_secs_f64(it.next().unwrap().parse().unwrap())
+            }
             _ => a.addr = x,
         }
     }
@@ -47,7 +59,13 @@ fn hex(b: &[u8]) -> String {
 
 /// Runs the endpoint over `sock` (already connected to the peer). Client: sends stdin lines.
 /// Server: echoes what it receives. Returns the process exit code.
-pub fn run(mut ep: Endpoint, sock: &UdpSocket, first: Option<Vec<u8>>, echo: bool, idle_exit: Duration) -> i32 {
+pub fn run(
+    mut ep: Endpoint,
+    sock: &UdpSocket,
+    first: Option<Vec<u8>>,
+    echo: bool,
+    idle_exit: Duration,
+) -> i32 {
     let (tx, rx) = mpsc::channel::<Option<String>>();
     if !echo {
         std::thread::spawn(move || {
@@ -108,8 +126,15 @@ pub fn run(mut ep: Endpoint, sock: &UdpSocket, first: Option<Vec<u8>>, echo: boo
                     }
                     writeln!(out, "closed={reason}").unwrap();
                     out.flush().unwrap();
-                    let clean = matches!(reason, sansrtc_dtls::Error::PeerClosed | sansrtc_dtls::Error::Closed);
-                    return if clean && ep.stats().datagrams_received > 0 { 0 } else { 1 };
+                    let clean = matches!(
+                        reason,
+                        sansrtc_dtls::Error::PeerClosed | sansrtc_dtls::Error::Closed
+                    );
+                    return if clean && ep.stats().datagrams_received > 0 {
+                        0
+                    } else {
+                        1
+                    };
                 }
                 _ => {}
             }
@@ -141,7 +166,9 @@ pub fn run(mut ep: Endpoint, sock: &UdpSocket, first: Option<Vec<u8>>, echo: boo
         let now = Instant::now();
         let wait = ep
             .poll_timeout()
-            .map_or(Duration::from_millis(50), |t| t.saturating_duration_since(now))
+            .map_or(Duration::from_millis(50), |t| {
+                t.saturating_duration_since(now)
+            })
             .clamp(Duration::from_millis(1), Duration::from_millis(50));
         sock.set_read_timeout(Some(wait)).unwrap();
         match sock.recv(&mut buf) {
@@ -150,7 +177,11 @@ pub fn run(mut ep: Endpoint, sock: &UdpSocket, first: Option<Vec<u8>>, echo: boo
                     eprintln!("dropped: {e}");
                 }
             }
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
             Err(e) => {
                 eprintln!("recv: {e}");
             }

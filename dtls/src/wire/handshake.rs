@@ -141,7 +141,13 @@ impl<'a> Fragment<'a> {
         let message_seq = r.u16()?;
         let offset = r.u24()?;
         let body = r.vec24()?;
-        Ok(Self { msg_type, length, message_seq, offset, body })
+        Ok(Self {
+            msg_type,
+            length,
+            message_seq,
+            offset,
+            body,
+        })
     }
 
     /// All fragments of a handshake record's plaintext.
@@ -240,7 +246,9 @@ fn emit_extensions(exts: &[Extension], out: &mut Vec<u8>) {
 /// Find an extension by type.
 #[must_use]
 pub fn find_ext(exts: &[Extension], typ: u16) -> Option<&[u8]> {
-    exts.iter().find(|e| e.typ == typ).map(|e| e.data.as_slice())
+    exts.iter()
+        .find(|e| e.typ == typ)
+        .map(|e| e.data.as_slice())
 }
 
 /// Parse a list of u16 with a 2-byte length prefix (supported_groups, signature_algorithms).
@@ -249,7 +257,10 @@ pub fn parse_u16_list(data: &[u8], what: &'static str) -> Result<Vec<u16>, Error
     let list = r.vec16()?;
     r.finish()?;
     if list.len() % 2 != 0 {
-        return Err(Error::InvalidField { field: what, value: list.len() as u64 });
+        return Err(Error::InvalidField {
+            field: what,
+            value: list.len() as u64,
+        });
     }
     let mut lr = Reader::new(list, what);
     let mut out = Vec::with_capacity(list.len() / 2);
@@ -277,7 +288,10 @@ pub fn parse_use_srtp(data: &[u8]) -> Result<(Vec<u16>, Vec<u8>), Error> {
     let mki = r.vec8()?.to_vec();
     r.finish()?;
     if list.len() % 2 != 0 {
-        return Err(Error::InvalidField { field: "use_srtp profile list", value: list.len() as u64 });
+        return Err(Error::InvalidField {
+            field: "use_srtp profile list",
+            value: list.len() as u64,
+        });
     }
     let mut lr = Reader::new(list, "use_srtp");
     let mut out = Vec::new();
@@ -317,7 +331,10 @@ pub fn parse_client_supported_versions(data: &[u8]) -> Result<Vec<u16>, Error> {
     let list = r.vec8()?;
     r.finish()?;
     if list.len() % 2 != 0 {
-        return Err(Error::InvalidField { field: "supported_versions", value: list.len() as u64 });
+        return Err(Error::InvalidField {
+            field: "supported_versions",
+            value: list.len() as u64,
+        });
     }
     let mut lr = Reader::new(list, "supported_versions");
     let mut out = Vec::new();
@@ -362,12 +379,18 @@ impl ClientHello {
         let random = random32(r.take(32)?);
         let session_id = r.vec8()?;
         if session_id.len() > 32 {
-            return Err(Error::InvalidField { field: "session_id length", value: session_id.len() as u64 });
+            return Err(Error::InvalidField {
+                field: "session_id length",
+                value: session_id.len() as u64,
+            });
         }
         let cookie = r.vec8()?.to_vec();
         let suites = r.vec16()?;
         if suites.len() % 2 != 0 || suites.is_empty() {
-            return Err(Error::InvalidField { field: "cipher_suites length", value: suites.len() as u64 });
+            return Err(Error::InvalidField {
+                field: "cipher_suites length",
+                value: suites.len() as u64,
+            });
         }
         let mut sr = Reader::new(suites, "cipher_suites");
         let mut cipher_suites = Vec::with_capacity(suites.len() / 2);
@@ -428,13 +451,23 @@ impl ServerHello {
         let random = random32(r.take(32)?);
         let session_id = r.vec8()?.to_vec();
         if session_id.len() > 32 {
-            return Err(Error::InvalidField { field: "session_id length", value: session_id.len() as u64 });
+            return Err(Error::InvalidField {
+                field: "session_id length",
+                value: session_id.len() as u64,
+            });
         }
         let cipher_suite = r.u16()?;
         let compression_method = r.u8()?;
         let extensions = parse_extensions(&mut r)?;
         r.finish()?;
-        Ok(Self { version, random, session_id, cipher_suite, compression_method, extensions })
+        Ok(Self {
+            version,
+            random,
+            session_id,
+            cipher_suite,
+            compression_method,
+            extensions,
+        })
     }
 
     /// Encode the body.
@@ -534,14 +567,22 @@ impl ServerKeyExchange {
         let mut r = Reader::new(body, "ServerKeyExchange");
         let curve_type = r.u8()?;
         if curve_type != 3 {
-            return Err(Error::InvalidField { field: "ECCurveType", value: curve_type.into() });
+            return Err(Error::InvalidField {
+                field: "ECCurveType",
+                value: curve_type.into(),
+            });
         }
         let group = r.u16()?;
         let public = r.vec8()?.to_vec();
         let scheme = r.u16()?;
         let signature = r.vec16()?.to_vec();
         r.finish()?;
-        Ok(Self { group, public, scheme, signature })
+        Ok(Self {
+            group,
+            public,
+            scheme,
+            signature,
+        })
     }
 
     /// Encode.
@@ -579,7 +620,11 @@ impl CertificateRequest {
         sr.finish()?;
         let authorities = r.vec16()?.to_vec();
         r.finish()?;
-        Ok(Self { cert_types, schemes, authorities })
+        Ok(Self {
+            cert_types,
+            schemes,
+            authorities,
+        })
     }
 
     /// Encode.
@@ -599,7 +644,10 @@ pub fn parse_client_key_exchange(body: &[u8]) -> Result<Vec<u8>, Error> {
     let p = r.vec8()?.to_vec();
     r.finish()?;
     if p.is_empty() {
-        return Err(Error::InvalidField { field: "ClientKeyExchange public length", value: 0 });
+        return Err(Error::InvalidField {
+            field: "ClientKeyExchange public length",
+            value: 0,
+        });
     }
     Ok(p)
 }

@@ -43,7 +43,11 @@ impl<'a> Reader<'a> {
     /// Take `n` bytes.
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], Error> {
         if self.buf.len() < n {
-            return Err(Error::Truncated { what: self.what, need: n, have: self.buf.len() });
+            return Err(Error::Truncated {
+                what: self.what,
+                need: n,
+                have: self.buf.len(),
+            });
         }
         let (a, b) = self.buf.split_at(n);
         self.buf = b;
@@ -59,7 +63,10 @@ impl<'a> Reader<'a> {
     /// Big-endian u16.
     pub fn u16(&mut self) -> Result<u16, Error> {
         let b = self.take(2)?;
-        Ok(u16::from_be_bytes([b.first().copied().unwrap_or(0), b.get(1).copied().unwrap_or(0)]))
+        Ok(u16::from_be_bytes([
+            b.first().copied().unwrap_or(0),
+            b.get(1).copied().unwrap_or(0),
+        ]))
     }
 
     /// Big-endian u24.
@@ -97,7 +104,10 @@ impl<'a> Reader<'a> {
         if self.buf.is_empty() {
             Ok(())
         } else {
-            Err(Error::TrailingBytes { what: self.what, extra: self.buf.len() })
+            Err(Error::TrailingBytes {
+                what: self.what,
+                extra: self.buf.len(),
+            })
         }
     }
 }

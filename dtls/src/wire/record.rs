@@ -34,7 +34,12 @@ impl ContentType {
             21 => Self::Alert,
             22 => Self::Handshake,
             23 => Self::ApplicationData,
-            v => return Err(Error::InvalidField { field: "record content type", value: v.into() }),
+            v => {
+                return Err(Error::InvalidField {
+                    field: "record content type",
+                    value: v.into(),
+                });
+            }
         })
     }
 
@@ -82,12 +87,21 @@ impl<'a> Record<'a> {
         let content_type = ContentType::from_u8(r.u8()?)?;
         let version = r.u16()?;
         if version >> 8 != 0xfe {
-            return Err(Error::InvalidField { field: "record version", value: version.into() });
+            return Err(Error::InvalidField {
+                field: "record version",
+                value: version.into(),
+            });
         }
         let epoch = r.u16()?;
         let seq = r.u48()?;
         let fragment = r.vec16()?;
-        Ok(Self { content_type, version, epoch, seq, fragment })
+        Ok(Self {
+            content_type,
+            version,
+            epoch,
+            seq,
+            fragment,
+        })
     }
 
     /// Split a datagram into records. Stops at the first malformed record and returns the
@@ -108,7 +122,13 @@ impl<'a> Record<'a> {
 
     /// The 13-byte header of a record with this content and `len` bytes of fragment.
     #[must_use]
-    pub fn header(content_type: ContentType, version: u16, epoch: u16, seq: u64, len: usize) -> Vec<u8> {
+    pub fn header(
+        content_type: ContentType,
+        version: u16,
+        epoch: u16,
+        seq: u64,
+        len: usize,
+    ) -> Vec<u8> {
         let mut h = Vec::with_capacity(RECORD_HEADER_LEN);
         h.put_u8(content_type.as_u8());
         h.put_u16(version);
@@ -121,7 +141,13 @@ impl<'a> Record<'a> {
     /// Emit this record.
     #[must_use]
     pub fn to_vec(&self) -> Vec<u8> {
-        let mut v = Self::header(self.content_type, self.version, self.epoch, self.seq, self.fragment.len());
+        let mut v = Self::header(
+            self.content_type,
+            self.version,
+            self.epoch,
+            self.seq,
+            self.fragment.len(),
+        );
         v.extend_from_slice(self.fragment);
         v
     }

@@ -1,5 +1,11 @@
 //! In-memory driver for two endpoints (no loss), shared by the scenario tests.
 #![allow(dead_code)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::time::{Duration, Instant};
 
@@ -14,8 +20,16 @@ pub fn cert() -> Certificate {
 pub fn configs(deterministic: bool) -> (Config, Config) {
     let cc = cert();
     let sc = cert();
-    let mut c = Config::new(Role::Client, cc.clone(), PeerVerification::Fingerprints(vec![sc.fingerprint()]));
-    let mut s = Config::new(Role::Server, sc, PeerVerification::Fingerprints(vec![cc.fingerprint()]));
+    let mut c = Config::new(
+        Role::Client,
+        cc.clone(),
+        PeerVerification::Fingerprints(vec![sc.fingerprint()]),
+    );
+    let mut s = Config::new(
+        Role::Server,
+        sc,
+        PeerVerification::Fingerprints(vec![cc.fingerprint()]),
+    );
     if deterministic {
         c.crypto = CryptoBackend::InsecureDeterministic;
         s.crypto = CryptoBackend::InsecureDeterministic;
@@ -37,14 +51,22 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn connected(&self, role: Role) -> Option<&sansrtc_dtls::Connected> {
-        let ev = if role == Role::Client { &self.client_events } else { &self.server_events };
+        let ev = if role == Role::Client {
+            &self.client_events
+        } else {
+            &self.server_events
+        };
         ev.iter().find_map(|e| match e {
             Event::Connected(c) => Some(c),
             _ => None,
         })
     }
     pub fn closed(&self, role: Role) -> Option<&sansrtc_dtls::Error> {
-        let ev = if role == Role::Client { &self.client_events } else { &self.server_events };
+        let ev = if role == Role::Client {
+            &self.client_events
+        } else {
+            &self.server_events
+        };
         ev.iter().find_map(|e| match e {
             Event::Closed { reason } => Some(reason),
             _ => None,
@@ -91,7 +113,10 @@ pub fn run(
         if moved {
             continue;
         }
-        let next = [client.poll_timeout(), server.poll_timeout()].into_iter().flatten().min();
+        let next = [client.poll_timeout(), server.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
         match next {
             Some(t) => {
                 *now = (*now).max(t);
@@ -109,7 +134,14 @@ pub fn handshake(c: Config, s: Config) -> (Endpoint, Endpoint, Outcome, Instant)
     let mut client = Endpoint::new(c, now).unwrap();
     let mut server = Endpoint::new(s, now).unwrap();
     let mut out = Outcome::default();
-    run(&mut client, &mut server, &mut now, 1000, &mut |_, d| Some(d), &mut out);
+    run(
+        &mut client,
+        &mut server,
+        &mut now,
+        1000,
+        &mut |_, d| Some(d),
+        &mut out,
+    );
     now += Duration::from_millis(1);
     (client, server, out, now)
 }
