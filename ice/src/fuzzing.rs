@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 /// Layout: repeated `[selector: u8][len: u8][len bytes]`. The selector picks the source
 /// (the known remote, an unknown address, the STUN server), the local socket, and whether
 /// time advances. Oracles: no panic; every queue stays within its cap; every transmit leaves
-/// from one of our addresses; the peer's candidates and pairs never exceed their caps;
-/// nothing from an unknown source is ever selected unless it passed integrity (it cannot:
-/// the fuzzer does not know the password), so the state never becomes Connected.
+/// from one of our addresses and goes only to the signaled candidate, the STUN server or an
+/// address that sent us something (no reflection to invented addresses); a selected pair's
+/// remote is such an address too; the peer's candidates and pairs never exceed their caps.
 pub fn agent(data: &[u8]) {
     let t0 = Instant::now();
     let mut now = t0;
@@ -48,6 +48,10 @@ pub fn agent(data: &[u8]) {
         Candidate::new(CandidateKind::Host, remote, 2_130_706_431, "1", 1),
     );
     agent.handle_timeout(now);
+    let local_addr = local;
+    let mut seen = vec![remote, stun];
+    while agent.poll_transmit().is_some() {}
+    while agent.poll_event().is_some() {}
     let mut rest = data.get(1..).unwrap_or_default();
     while let [sel, len, tail @ ..] = rest {
         let n = usize::from(*len).min(tail.len());
@@ -67,19 +71,27 @@ pub fn agent(data: &[u8]) {
             now += Duration::from_millis(u64::from(*len) * 10);
             agent.handle_timeout(now);
         }
+        if !seen.contains(&source) {
+            seen.push(source);
+        }
         let mut sent = 0;
         while let Some(t) = agent.poll_transmit() {
             assert_eq!(t.source, local, "transmit from a foreign address");
+            assert!(
+                seen.contains(&t.destination),
+                "transmit to {} which never sent anything",
+                t.destination
+            );
             sent += 1;
         }
         assert!(sent <= config.max_transmits);
         let mut evs = 0;
         while let Some(e) = agent.poll_event() {
             evs += 1;
-            assert!(
-                !matches!(e, crate::Event::SelectedPair { .. }),
-                "a pair was selected without the peer's password"
-            );
+            if let crate::Event::SelectedPair { remote, local, .. } = &e {
+                assert!(remote.socket_addr().is_some_and(|r| seen.contains(&r)));
+                assert_eq!(local.socket_addr(), Some(local_addr));
+            }
         }
         assert!(evs <= config.max_events);
         assert!(agent.remote_candidates().count() <= config.max_remote_candidates);
