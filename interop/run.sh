@@ -16,6 +16,7 @@ filter="${1:-}"
 bash interop/install.sh
 # Everything the cases need is built (and fetched) here, outside the namespace, which has no
 # route to the package registry.
+cargo fetch -q
 cargo build --release -q -p sansrtc-cli
 export SANSRTC_BIN="${CARGO_TARGET_DIR:-$root/target}/release/sansrtc"
 
