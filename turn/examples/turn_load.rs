@@ -9,7 +9,12 @@
 //!     --user webrtc --pass webrtc-pass --allocations 10 --size 100 --seconds 5 \
 //!     [--window 16 | --rate 20000] [--server-pid PID]
 //! ```
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -74,7 +79,8 @@ fn cpu_seconds(pid: u32) -> f64 {
 /// Allocates and binds a channel to `peer`; returns the socket and the channel number.
 fn setup(o: &Opts, peer: SocketAddr, seed: u64) -> (UdpSocket, u16) {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
     let mut cfg = ClientConfig::new(o.server, o.user.clone(), o.pass.clone());
     cfg.seed = Some(seed);
     let mut c = Client::new(cfg, Instant::now());
@@ -154,7 +160,8 @@ fn main() {
             let end = t0 + duration;
             match per_flow_rate {
                 None => {
-                    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+                    sock.set_read_timeout(Some(Duration::from_millis(200)))
+                        .unwrap();
                     for _ in 0..window {
                         let _ = sock.send_to(&pkt, server);
                         sent.fetch_add(1, Ordering::Relaxed);
