@@ -18,6 +18,7 @@ use crate::{hex, pcap};
 
 // Protocol decoders: one `mod` line each.
 mod stun;
+mod dtls;
 mod rtp;
 
 /// Arguments of `sansrtc decode`.
@@ -91,6 +92,8 @@ pub fn classify(first: Option<u8>) -> &'static str {
 /// Stateful decoders (DTLS reassembly, SRTP ROC/replay) live here across datagrams.
 #[derive(Default)]
 struct Decoder {
+    /// DTLS handshake reassembly across datagrams.
+    dtls: dtls::DtlsDecoder,
     /// `--extmap` id -> URI, for naming RTP header extensions.
     extmap: Vec<(u8, String)>,
 }
@@ -104,6 +107,9 @@ impl Decoder {
         match kind {
             "STUN" => {
                 out.insert("stun".into(), stun::decode(bytes));
+            }
+            "DTLS" => {
+                out.insert("dtls".into(), self.dtls.decode(bytes));
             }
             "TURN ChannelData" => {
                 out.insert("channel_data".into(), self.channel_data(bytes, depth));
