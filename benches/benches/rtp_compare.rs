@@ -9,7 +9,12 @@
 //! Setup checks that both stacks read the same fields from the same bytes.
 
 // Bench code: a panic is a failed setup; criterion_group! generates an undocumented fn.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::hint::black_box;
 
@@ -30,9 +35,18 @@ fn hex(s: &str) -> Vec<u8> {
 
 fn four_ext_packet() -> Vec<u8> {
     let exts = [
-        Extension { id: 1, data: &[0x9a] },
-        Extension { id: 3, data: &[0x12, 0x34, 0x56] },
-        Extension { id: 5, data: &[0x00, 0x2a] },
+        Extension {
+            id: 1,
+            data: &[0x9a],
+        },
+        Extension {
+            id: 3,
+            data: &[0x12, 0x34, 0x56],
+        },
+        Extension {
+            id: 5,
+            data: &[0x00, 0x2a],
+        },
         Extension { id: 9, data: b"0" },
     ];
     RtpRepr {
@@ -53,7 +67,9 @@ fn frame_100k() -> Vec<u8> {
 }
 
 fn h264_frame_100k() -> Vec<u8> {
-    let mut v = vec![0, 0, 0, 1, 0x67, 1, 2, 3, 0, 0, 0, 1, 0x68, 4, 5, 0, 0, 0, 1, 0x65];
+    let mut v = vec![
+        0, 0, 0, 1, 0x67, 1, 2, 3, 0, 0, 0, 1, 0x68, 4, 5, 0, 0, 0, 1, 0x65,
+    ];
     v.extend((0..100_000u32).map(|i| (i * 7 + 1) as u8 | 1));
     v
 }
@@ -72,7 +88,9 @@ fn check_same_results(pkt: &[u8], rtcp: &[u8]) {
         );
     }
     assert_eq!(&theirs.payload[..], ours.payload());
-    let n_ours = sansrtc_rtp::parse_compound(rtcp).filter(|p| p.is_ok()).count();
+    let n_ours = sansrtc_rtp::parse_compound(rtcp)
+        .filter(|p| p.is_ok())
+        .count();
     let mut b = Bytes::copy_from_slice(rtcp);
     let n_theirs = rtc_rtcp::packet::unmarshal(&mut b).unwrap().len();
     assert_eq!((n_ours, n_theirs), (4, 4));
@@ -130,10 +148,8 @@ fn benches(c: &mut Criterion) {
     let fb = Bytes::from(f.clone());
     g.bench_function("rtc-rtp", |b| {
         use rtc_rtp::packetizer::Payloader;
-        let mut p = rtc_rtp::codec::vp8::Vp8Payloader {
-            enable_picture_id: true,
-            ..Default::default()
-        };
+        let mut p = rtc_rtp::codec::vp8::Vp8Payloader::default();
+        p.enable_picture_id = true;
         b.iter(|| black_box(p.payload(1200, black_box(&fb)).unwrap()))
     });
     g.finish();
