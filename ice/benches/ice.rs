@@ -2,7 +2,14 @@
 //! FINGERPRINT, response with integrity), and a whole in-memory ICE exchange between two
 //! agents (host candidates, zero-latency "network") until both are connected.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+// criterion_group! generates an undocumented pub fn.
+#![allow(missing_docs)]
 
 use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use sansrtc_ice::{Agent, Config, IceState, Role};
@@ -11,8 +18,10 @@ use std::time::{Duration, Instant};
 
 fn pair(seed: u64) -> (Agent, Agent, SocketAddr, SocketAddr, Instant) {
     let now = Instant::now();
-    let (aa, ba): (SocketAddr, SocketAddr) =
-        ("10.0.0.1:5000".parse().unwrap(), "10.0.0.2:6000".parse().unwrap());
+    let (aa, ba): (SocketAddr, SocketAddr) = (
+        "10.0.0.1:5000".parse().unwrap(),
+        "10.0.0.2:6000".parse().unwrap(),
+    );
     let mut a = Agent::new(
         Config {
             seed: Some(seed),
@@ -29,8 +38,10 @@ fn pair(seed: u64) -> (Agent, Agent, SocketAddr, SocketAddr, Instant) {
     );
     let ca = a.add_host_address(now, aa).unwrap();
     let cb = b.add_host_address(now, ba).unwrap();
-    a.set_remote_credentials(now, b.local_credentials().clone()).unwrap();
-    b.set_remote_credentials(now, a.local_credentials().clone()).unwrap();
+    a.set_remote_credentials(now, b.local_credentials().clone())
+        .unwrap();
+    b.set_remote_credentials(now, a.local_credentials().clone())
+        .unwrap();
     a.add_remote_candidate(now, cb).unwrap();
     b.add_remote_candidate(now, ca).unwrap();
     (a, b, aa, ba, now)
@@ -56,7 +67,10 @@ fn connect(seed: u64) -> u32 {
         }
         while a.poll_event().is_some() {}
         while b.poll_event().is_some() {}
-        let next = [a.poll_timeout(), b.poll_timeout()].into_iter().flatten().min();
+        let next = [a.poll_timeout(), b.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min();
         now = next.map_or(now + Duration::from_millis(1), |t| t.max(now));
         a.handle_timeout(now);
         b.handle_timeout(now);

@@ -9,7 +9,12 @@
 //! cargo run -p sansrtc-ice --example ice_udp -- --role controlling [--bind 127.0.0.1:0] [--timeout 20]
 //! ```
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use sansrtc_ice::{Agent, Candidate, Config, Credentials, Event, IceState, Received, Role};
 use std::io::{BufRead, Write};
@@ -107,7 +112,13 @@ fn main() {
                     remote,
                     reason,
                 } => {
-                    writeln!(out, "SELECTED {} {} {reason:?}", local.socket_addr().unwrap(), remote.socket_addr().unwrap()).unwrap();
+                    writeln!(
+                        out,
+                        "SELECTED {} {} {reason:?}",
+                        local.socket_addr().unwrap(),
+                        remote.socket_addr().unwrap()
+                    )
+                    .unwrap();
                     out.flush().unwrap();
                 }
                 Event::StateChanged(IceState::Failed) => {
@@ -124,7 +135,9 @@ fn main() {
         }
         let wait = agent
             .poll_timeout()
-            .map_or(Duration::from_millis(20), |t| t.saturating_duration_since(Instant::now()))
+            .map_or(Duration::from_millis(20), |t| {
+                t.saturating_duration_since(Instant::now())
+            })
             .clamp(Duration::from_millis(1), Duration::from_millis(20));
         socket.set_read_timeout(Some(wait)).unwrap();
         if let Ok((n, from)) = socket.recv_from(&mut buf) {

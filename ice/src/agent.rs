@@ -514,7 +514,11 @@ impl Agent {
 
     /// Sets the peer's credentials. Different credentials than before mean the peer
     /// restarted ICE (RFC 8445 section 9): its candidates and every pair are dropped.
-    pub fn set_remote_credentials(&mut self, now: Instant, creds: Credentials) -> Result<(), Error> {
+    pub fn set_remote_credentials(
+        &mut self,
+        now: Instant,
+        creds: Credentials,
+    ) -> Result<(), Error> {
         check_credential(&creds.ufrag, "ufrag")?;
         check_credential(&creds.pwd, "pwd")?;
         if self.remote_credentials.as_ref() == Some(&creds) {
@@ -667,7 +671,9 @@ impl Agent {
             return None;
         }
         let consent_deadlines = match (self.last_consent, self.selected) {
-            (Some(l), Some(s)) if s.pair.is_some() && !self.consent_expired && !self.config.lite => {
+            (Some(l), Some(s))
+                if s.pair.is_some() && !self.consent_expired && !self.config.lite =>
+            {
                 let d = if self.state == IceState::Connected {
                     l + self.config.disconnected_timeout
                 } else {
@@ -761,14 +767,18 @@ impl Agent {
         }
         for e in evs {
             match e {
-                ClientEvent::Allocated { relayed, mapped, .. } => {
+                ClientEvent::Allocated {
+                    relayed, mapped, ..
+                } => {
                     let server_ip = self.turns.get(i).map(|t| t.server.ip());
                     for r in relayed {
                         if let Some(t) = self.turns.get_mut(i) {
                             t.relayed.push(r);
                         }
                         let related = mapped.map(|m| (Address::Ip(m.ip()), m.port()));
-                        if self.add_local(CandidateKind::Relayed, r, server_ip, related, 65535).is_ok()
+                        if self
+                            .add_local(CandidateKind::Relayed, r, server_ip, related, 65535)
+                            .is_ok()
                         {
                             if let Some(li) = self.locals.iter().position(|l| l.addr == r) {
                                 self.pair_local(li);
@@ -890,7 +900,11 @@ impl Agent {
     /// returns its index. At the cap, the lowest-priority frozen or waiting pair gives way
     /// to a better one (section 6.1.2.5), else the new pair is refused.
     fn make_pair(&mut self, li: usize, ri: usize) -> Option<usize> {
-        if let Some(i) = self.pairs.iter().position(|p| p.local == li && p.remote == ri) {
+        if let Some(i) = self
+            .pairs
+            .iter()
+            .position(|p| p.local == li && p.remote == ri)
+        {
             return Some(i);
         }
         let (l, r) = (self.locals.get(li)?, self.remotes.get(ri)?);
@@ -995,7 +1009,8 @@ impl Agent {
         if let Some(s) = self.selected.as_mut() {
             s.pair = None;
         }
-        self.locals.retain(|l| l.cand.kind != CandidateKind::PeerReflexive);
+        self.locals
+            .retain(|l| l.cand.kind != CandidateKind::PeerReflexive);
     }
 
     /// Makes sure pacing runs (the Ta timer).
@@ -1195,7 +1210,13 @@ impl Agent {
         }
     }
 
-    fn pair_matches(&self, pi: usize, generation: u32, local: SocketAddr, remote: SocketAddr) -> bool {
+    fn pair_matches(
+        &self,
+        pi: usize,
+        generation: u32,
+        local: SocketAddr,
+        remote: SocketAddr,
+    ) -> bool {
         generation == self.generation
             && self
                 .pairs
@@ -1214,9 +1235,9 @@ impl Agent {
             if consent || !self.pair_matches(pair, generation, t.local, t.remote) {
                 return;
             }
-            let still_pending = self.txs.iter().any(|x| {
-                matches!(x.kind, TxKind::Check { pair: p, consent: false, .. } if p == pair)
-            });
+            let still_pending = self.txs.iter().any(
+                |x| matches!(x.kind, TxKind::Check { pair: p, consent: false, .. } if p == pair),
+            );
             if let Some(p) = self.pairs.get_mut(pair) {
                 if p.state == PairState::InProgress && !still_pending {
                     p.state = PairState::Failed;
@@ -1298,7 +1319,13 @@ impl Agent {
     }
 
     /// A connectivity check from the peer (RFC 8445 section 7.3).
-    fn on_request(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, msg: &Message<&[u8]>) {
+    fn on_request(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        msg: &Message<&[u8]>,
+    ) {
         let id = msg.transaction_id();
         let Some(li) = self
             .locals
@@ -1309,14 +1336,28 @@ impl Agent {
             return;
         };
         let (Some(user), true) = (msg.username(), msg.has_message_integrity()) else {
-            self.respond(now, local, remote, id, Some((ErrorCode::BAD_REQUEST, &[])), false);
+            self.respond(
+                now,
+                local,
+                remote,
+                id,
+                Some((ErrorCode::BAD_REQUEST, &[])),
+                false,
+            );
             return;
         };
         let ours = user.split_once(':').map(|(a, _)| a);
         if ours != Some(self.local_credentials.ufrag.as_str())
             || msg.verify_message_integrity(&self.local_key).is_err()
         {
-            self.respond(now, local, remote, id, Some((ErrorCode::UNAUTHENTICATED, &[])), false);
+            self.respond(
+                now,
+                local,
+                remote,
+                id,
+                Some((ErrorCode::UNAUTHENTICATED, &[])),
+                false,
+            );
             return;
         }
         let unknown: Vec<u16> = msg
@@ -1324,11 +1365,25 @@ impl Agent {
             .take(8)
             .collect();
         if !unknown.is_empty() {
-            self.respond(now, local, remote, id, Some((ErrorCode::UNKNOWN_ATTRIBUTE, &unknown)), true);
+            self.respond(
+                now,
+                local,
+                remote,
+                id,
+                Some((ErrorCode::UNKNOWN_ATTRIBUTE, &unknown)),
+                true,
+            );
             return;
         }
         let Some(peer_priority) = msg.priority() else {
-            self.respond(now, local, remote, id, Some((ErrorCode::BAD_REQUEST, &[])), true);
+            self.respond(
+                now,
+                local,
+                remote,
+                id,
+                Some((ErrorCode::BAD_REQUEST, &[])),
+                true,
+            );
             return;
         };
         self.stats.checks_received += 1;
@@ -1346,7 +1401,14 @@ impl Agent {
                 (Role::Controlling, Some(t), _) => {
                     self.stats.role_conflicts += 1;
                     if self.tie_breaker >= t {
-                        self.respond(now, local, remote, id, Some((ErrorCode::ROLE_CONFLICT, &[])), true);
+                        self.respond(
+                            now,
+                            local,
+                            remote,
+                            id,
+                            Some((ErrorCode::ROLE_CONFLICT, &[])),
+                            true,
+                        );
                         return;
                     }
                     self.set_role(Role::Controlled);
@@ -1356,7 +1418,14 @@ impl Agent {
                     if self.tie_breaker >= t {
                         self.set_role(Role::Controlling);
                     } else {
-                        self.respond(now, local, remote, id, Some((ErrorCode::ROLE_CONFLICT, &[])), true);
+                        self.respond(
+                            now,
+                            local,
+                            remote,
+                            id,
+                            Some((ErrorCode::ROLE_CONFLICT, &[])),
+                            true,
+                        );
                         return;
                     }
                 }
@@ -1428,7 +1497,13 @@ impl Agent {
         }
     }
 
-    fn on_response(&mut self, now: Instant, local: SocketAddr, remote: SocketAddr, msg: &Message<&[u8]>) {
+    fn on_response(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        msg: &Message<&[u8]>,
+    ) {
         let id = msg.transaction_id();
         let Some(ti) = self.txs.iter().position(|t| t.id == id) else {
             self.stats.dropped += 1;
@@ -1520,7 +1595,14 @@ impl Agent {
                     }
                     return;
                 }
-                self.on_check_success(now, pair, msg.xor_mapped_address(), tlocal, nominate, consent);
+                self.on_check_success(
+                    now,
+                    pair,
+                    msg.xor_mapped_address(),
+                    tlocal,
+                    nominate,
+                    consent,
+                );
             }
         }
     }

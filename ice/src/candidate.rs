@@ -321,8 +321,7 @@ impl FromStr for Candidate {
         let mut it = s.split_ascii_whitespace();
         let mut next = |field: &'static str| it.next().ok_or(bad(field, "<missing>"));
         let foundation = next("foundation")?;
-        if foundation.is_empty() || foundation.len() > 32 || !foundation.chars().all(is_ice_char)
-        {
+        if foundation.is_empty() || foundation.len() > 32 || !foundation.chars().all(is_ice_char) {
             return Err(bad("foundation", foundation));
         }
         let component_s = next("component-id")?;
@@ -336,7 +335,10 @@ impl FromStr for Candidate {
             TransportKind::Udp
         } else if transport_s.eq_ignore_ascii_case("tcp") {
             TransportKind::Tcp
-        } else if transport_s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        } else if transport_s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
             TransportKind::Other(transport_s.to_owned())
         } else {
             return Err(bad("transport", transport_s));
@@ -463,11 +465,19 @@ mod tests {
     fn priority_formula() {
         // RFC 8445 5.1.2.1 with the recommended preferences.
         assert_eq!(priority(CandidateKind::Host, 65535, 1), 2_130_706_431);
-        assert_eq!(priority(CandidateKind::ServerReflexive, 65535, 1), 1_694_498_815);
+        assert_eq!(
+            priority(CandidateKind::ServerReflexive, 65535, 1),
+            1_694_498_815
+        );
         assert_eq!(priority(CandidateKind::Relayed, 65535, 1), 16_777_215);
-        assert_eq!(priority(CandidateKind::PeerReflexive, 65535, 2), 1_862_270_974);
+        assert_eq!(
+            priority(CandidateKind::PeerReflexive, 65535, 2),
+            1_862_270_974
+        );
         // Type dominates local preference.
-        assert!(priority(CandidateKind::Host, 0, 1) > priority(CandidateKind::PeerReflexive, 65535, 1));
+        assert!(
+            priority(CandidateKind::Host, 0, 1) > priority(CandidateKind::PeerReflexive, 65535, 1)
+        );
     }
 
     #[test]
@@ -498,6 +508,10 @@ mod tests {
             foundation(CandidateKind::Host, a, None),
             foundation(CandidateKind::ServerReflexive, a, Some(s))
         );
-        assert!(foundation(CandidateKind::Relayed, a, Some(s)).chars().all(is_ice_char));
+        assert!(
+            foundation(CandidateKind::Relayed, a, Some(s))
+                .chars()
+                .all(is_ice_char)
+        );
     }
 }

@@ -71,7 +71,10 @@ impl fmt::Display for Error {
             Self::TooLong { what, len, max } => write!(f, "{what} too long: {len} > {max}"),
             Self::InvalidCredentials { what } => write!(f, "invalid ICE {what}"),
             Self::UnresolvedAddress { hostname } => {
-                write!(f, "candidate address {hostname:?} must be resolved by the caller")
+                write!(
+                    f,
+                    "candidate address {hostname:?} must be resolved by the caller"
+                )
             }
             Self::Unsupported { what } => write!(f, "unsupported: {what}"),
             Self::CapacityExceeded { what, cap } => write!(f, "too many {what} (cap {cap})"),

@@ -65,7 +65,11 @@ pub fn agent(data: &[u8]) {
                 .copied()
                 .unwrap_or(remote),
         };
-        let dst = if sel & 0x40 != 0 { strangers_dst } else { local };
+        let dst = if sel & 0x40 != 0 {
+            strangers_dst
+        } else {
+            local
+        };
         let _ = agent.handle_receive(now, source, dst, payload);
         if sel & 0x80 != 0 {
             now += Duration::from_millis(u64::from(*len) * 10);

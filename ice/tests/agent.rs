@@ -1,7 +1,12 @@
 //! Agent behaviour at the STUN level (RFC 8445 section 7.3): authentication errors, role
 //! conflict answers, unknown attributes, signaling input checks, ICE-lite, demultiplexing.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use sansrtc_ice::{
     Agent, Candidate, CandidateKind, Config, Credentials, Error, Event, IceState, Received, Role,
@@ -46,7 +51,12 @@ fn request(
     extra: Option<u16>,
 ) -> Vec<u8> {
     let mut buf = vec![0u8; 300];
-    let mut b = MessageBuilder::new(&mut buf, MessageType::BINDING_REQUEST, TransactionId([7; 12])).unwrap();
+    let mut b = MessageBuilder::new(
+        &mut buf,
+        MessageType::BINDING_REQUEST,
+        TransactionId([7; 12]),
+    )
+    .unwrap();
     if let Some(u) = user {
         b.username(u).unwrap();
     }
@@ -65,7 +75,9 @@ fn request(
     if let Some(t) = extra {
         b.add_raw(t, b"abcd").unwrap();
     }
-    let n = b.finish_with_integrity(&IntegrityKey::short_term(key)).unwrap();
+    let n = b
+        .finish_with_integrity(&IntegrityKey::short_term(key))
+        .unwrap();
     buf.truncate(n);
     buf
 }
@@ -73,7 +85,10 @@ fn request(
 /// Feeds a request from PEER; returns the response's error code (None = success) and
 /// whether it was signed with our password.
 fn answer(a: &mut Agent, now: Instant, req: &[u8]) -> (Option<u16>, bool) {
-    assert_eq!(a.handle_receive(now, sa(PEER), sa(LOCAL), req), Received::Ice);
+    assert_eq!(
+        a.handle_receive(now, sa(PEER), sa(LOCAL), req),
+        Received::Ice
+    );
     let mut resp = None;
     while let Some(t) = a.poll_transmit() {
         let m = Message::new_checked(t.payload.to_vec()).unwrap();
@@ -95,7 +110,15 @@ fn answer(a: &mut Agent, now: Instant, req: &[u8]) -> (Option<u16>, bool) {
 #[test]
 fn valid_check_is_answered_and_peer_learned() {
     let (mut a, now) = agent(Role::Controlled, false);
-    let r = request(Some("loca:peer"), "localpasswordlocalpassword", Some(1_862_270_975), Some(1), None, false, None);
+    let r = request(
+        Some("loca:peer"),
+        "localpasswordlocalpassword",
+        Some(1_862_270_975),
+        Some(1),
+        None,
+        false,
+        None,
+    );
     assert_eq!(answer(&mut a, now, &r), (None, true));
     let prflx: Vec<_> = a.remote_candidates().collect();
     assert_eq!(prflx.len(), 1);
@@ -108,26 +131,67 @@ fn valid_check_is_answered_and_peer_learned() {
     let m = Message::new_checked(t.payload.to_vec()).unwrap();
     assert_eq!(m.username(), Some("peer:loca"));
     assert!(m.get(attr::ICE_CONTROLLED).is_some());
-    m.verify_message_integrity(&IntegrityKey::short_term("peerpasswordpeerpassword")).unwrap();
+    m.verify_message_integrity(&IntegrityKey::short_term("peerpasswordpeerpassword"))
+        .unwrap();
 }
 
 #[test]
 fn authentication_failures() {
     let (mut a, now) = agent(Role::Controlled, false);
     // Wrong password: 401, unsigned.
-    let r = request(Some("loca:peer"), "wrong", Some(1), Some(1), None, false, None);
+    let r = request(
+        Some("loca:peer"),
+        "wrong",
+        Some(1),
+        Some(1),
+        None,
+        false,
+        None,
+    );
     assert_eq!(answer(&mut a, now, &r), (Some(401), false));
     // Wrong ufrag: 401.
-    let r = request(Some("nope:peer"), "localpasswordlocalpassword", Some(1), Some(1), None, false, None);
+    let r = request(
+        Some("nope:peer"),
+        "localpasswordlocalpassword",
+        Some(1),
+        Some(1),
+        None,
+        false,
+        None,
+    );
     assert_eq!(answer(&mut a, now, &r), (Some(401), false));
     // No USERNAME: 400.
-    let r = request(None, "localpasswordlocalpassword", Some(1), Some(1), None, false, None);
+    let r = request(
+        None,
+        "localpasswordlocalpassword",
+        Some(1),
+        Some(1),
+        None,
+        false,
+        None,
+    );
     assert_eq!(answer(&mut a, now, &r), (Some(400), false));
     // No PRIORITY: 400, signed (the request was authentic).
-    let r = request(Some("loca:peer"), "localpasswordlocalpassword", None, Some(1), None, false, None);
+    let r = request(
+        Some("loca:peer"),
+        "localpasswordlocalpassword",
+        None,
+        Some(1),
+        None,
+        false,
+        None,
+    );
     assert_eq!(answer(&mut a, now, &r), (Some(400), true));
     // Unknown comprehension-required attribute: 420.
-    let r = request(Some("loca:peer"), "localpasswordlocalpassword", Some(1), Some(1), None, false, Some(0x0031));
+    let r = request(
+        Some("loca:peer"),
+        "localpasswordlocalpassword",
+        Some(1),
+        Some(1),
+        None,
+        false,
+        Some(0x0031),
+    );
     assert_eq!(answer(&mut a, now, &r), (Some(420), true));
     // None of these taught us a candidate.
     assert_eq!(a.remote_candidates().count(), 0);
@@ -138,19 +202,53 @@ fn authentication_failures() {
 fn role_conflict_answers() {
     // Controlling with a larger tie-breaker than the peer's: 487, keep the role.
     let (mut a, now) = agent(Role::Controlling, false);
-    let r = request(Some("loca:peer"), "localpasswordlocalpassword", Some(1), Some(0), None, false, None);
+    let r = request(
+        Some("loca:peer"),
+        "localpasswordlocalpassword",
+        Some(1),
+        Some(0),
+        None,
+        false,
+        None,
+    );
     assert_eq!(answer(&mut a, now, &r), (Some(487), true));
     assert_eq!(a.role(), Role::Controlling);
     // Controlling with a smaller one: switch to controlled, answer success.
-    let r = request(Some("loca:peer"), "localpasswordlocalpassword", Some(1), Some(u64::MAX), None, false, None);
+    let r = request(
+        Some("loca:peer"),
+        "localpasswordlocalpassword",
+        Some(1),
+        Some(u64::MAX),
+        None,
+        false,
+        None,
+    );
     assert_eq!(answer(&mut a, now, &r), (None, true));
     assert_eq!(a.role(), Role::Controlled);
-    assert!(std::iter::from_fn(|| a.poll_event()).any(|e| e == Event::RoleChanged(Role::Controlled)));
+    assert!(
+        std::iter::from_fn(|| a.poll_event()).any(|e| e == Event::RoleChanged(Role::Controlled))
+    );
     // Controlled vs controlled with a larger tie-breaker than ours: 487.
-    let r = request(Some("loca:peer"), "localpasswordlocalpassword", Some(1), None, Some(u64::MAX), false, None);
+    let r = request(
+        Some("loca:peer"),
+        "localpasswordlocalpassword",
+        Some(1),
+        None,
+        Some(u64::MAX),
+        false,
+        None,
+    );
     assert_eq!(answer(&mut a, now, &r), (Some(487), true));
     // ...with a smaller one: we become controlling.
-    let r = request(Some("loca:peer"), "localpasswordlocalpassword", Some(1), None, Some(0), false, None);
+    let r = request(
+        Some("loca:peer"),
+        "localpasswordlocalpassword",
+        Some(1),
+        None,
+        Some(0),
+        false,
+        None,
+    );
     assert_eq!(answer(&mut a, now, &r), (None, true));
     assert_eq!(a.role(), Role::Controlling);
 }
@@ -159,10 +257,22 @@ fn role_conflict_answers() {
 fn lite_agent_selects_on_use_candidate_and_never_checks() {
     let (mut a, now) = agent(Role::Controlling, true);
     assert_eq!(a.role(), Role::Controlled);
-    a.add_remote_candidate(now, Candidate::new(CandidateKind::Host, sa(PEER), 100, "1", 1)).unwrap();
+    a.add_remote_candidate(
+        now,
+        Candidate::new(CandidateKind::Host, sa(PEER), 100, "1", 1),
+    )
+    .unwrap();
     a.handle_timeout(now + Duration::from_secs(1));
     assert!(a.poll_transmit().is_none(), "a lite agent sends no checks");
-    let r = request(Some("loca:peer"), "localpasswordlocalpassword", Some(1), Some(5), None, true, None);
+    let r = request(
+        Some("loca:peer"),
+        "localpasswordlocalpassword",
+        Some(1),
+        Some(5),
+        None,
+        true,
+        None,
+    );
     assert_eq!(answer(&mut a, now, &r), (None, true));
     assert_eq!(a.state(), IceState::Connected);
     assert_eq!(a.selected_pair(), Some((sa(LOCAL), sa(PEER))));
@@ -176,30 +286,63 @@ fn lite_agent_selects_on_use_candidate_and_never_checks() {
 #[test]
 fn signaling_input_is_checked() {
     let (mut a, now) = agent(Role::Controlling, false);
-    let mdns: Candidate = "candidate:1 1 udp 2113937151 0c1d2e3f-aaaa.local 5000 typ host".parse().unwrap();
+    let mdns: Candidate = "candidate:1 1 udp 2113937151 0c1d2e3f-aaaa.local 5000 typ host"
+        .parse()
+        .unwrap();
     assert_eq!(
         a.add_remote_candidate(now, mdns.clone()),
-        Err(Error::UnresolvedAddress { hostname: "0c1d2e3f-aaaa.local".into() })
+        Err(Error::UnresolvedAddress {
+            hostname: "0c1d2e3f-aaaa.local".into()
+        })
     );
     // Resolved by the caller, it is accepted.
-    a.add_remote_candidate(now, mdns.with_ip("10.0.0.2".parse().unwrap())).unwrap();
-    let rtcp: Candidate = "candidate:1 2 udp 1 10.0.0.3 5000 typ host".parse().unwrap();
-    assert!(matches!(a.add_remote_candidate(now, rtcp), Err(Error::Unsupported { .. })));
-    let tcp: Candidate = "candidate:1 1 tcp 1 10.0.0.3 9 typ host tcptype active".parse().unwrap();
-    assert!(matches!(a.add_remote_candidate(now, tcp), Err(Error::Unsupported { .. })));
+    a.add_remote_candidate(now, mdns.with_ip("10.0.0.2".parse().unwrap()))
+        .unwrap();
+    let rtcp: Candidate = "candidate:1 2 udp 1 10.0.0.3 5000 typ host"
+        .parse()
+        .unwrap();
+    assert!(matches!(
+        a.add_remote_candidate(now, rtcp),
+        Err(Error::Unsupported { .. })
+    ));
+    let tcp: Candidate = "candidate:1 1 tcp 1 10.0.0.3 9 typ host tcptype active"
+        .parse()
+        .unwrap();
+    assert!(matches!(
+        a.add_remote_candidate(now, tcp),
+        Err(Error::Unsupported { .. })
+    ));
     let zero: Candidate = "candidate:1 1 udp 1 0.0.0.0 9 typ host".parse().unwrap();
     assert!(a.add_remote_candidate(now, zero).is_err());
-    assert!(a.set_remote_credentials(now, Credentials::new("a:b", "x".repeat(22))).is_err());
-    assert!(a.set_remote_credentials(now, Credentials::new("ok", "")).is_err());
-    assert!(a.set_remote_credentials(now, Credentials::new("u".repeat(257), "p".repeat(22))).is_err());
+    assert!(
+        a.set_remote_credentials(now, Credentials::new("a:b", "x".repeat(22)))
+            .is_err()
+    );
+    assert!(
+        a.set_remote_credentials(now, Credentials::new("ok", ""))
+            .is_err()
+    );
+    assert!(
+        a.set_remote_credentials(now, Credentials::new("u".repeat(257), "p".repeat(22)))
+            .is_err()
+    );
 }
 
 #[test]
 fn demux_restart_and_close() {
     let (mut a, now) = agent(Role::Controlling, false);
-    assert_eq!(a.handle_receive(now, sa(PEER), sa(LOCAL), &[0x16, 0xfe, 0xfd]), Received::Other);
-    assert_eq!(a.handle_receive(now, sa(PEER), sa(LOCAL), &[0x80, 0, 0, 0]), Received::Other);
-    assert_eq!(a.handle_receive(now, sa(PEER), sa(LOCAL), &[0, 1, 0, 0]), Received::Ice);
+    assert_eq!(
+        a.handle_receive(now, sa(PEER), sa(LOCAL), &[0x16, 0xfe, 0xfd]),
+        Received::Other
+    );
+    assert_eq!(
+        a.handle_receive(now, sa(PEER), sa(LOCAL), &[0x80, 0, 0, 0]),
+        Received::Other
+    );
+    assert_eq!(
+        a.handle_receive(now, sa(PEER), sa(LOCAL), &[0, 1, 0, 0]),
+        Received::Ice
+    );
     assert_eq!(a.stats().dropped, 1);
     assert_eq!(a.send(now, b"x"), Err(Error::NoSelectedPair));
     let before = a.local_credentials().clone();
@@ -217,11 +360,17 @@ fn demux_restart_and_close() {
 #[test]
 fn remote_restart_drops_old_candidates() {
     let (mut a, now) = agent(Role::Controlling, false);
-    a.add_remote_candidate(now, Candidate::new(CandidateKind::Host, sa(PEER), 100, "1", 1)).unwrap();
+    a.add_remote_candidate(
+        now,
+        Candidate::new(CandidateKind::Host, sa(PEER), 100, "1", 1),
+    )
+    .unwrap();
     assert_eq!(a.pair_count(), 1);
-    a.set_remote_credentials(now, Credentials::new("peer", "peerpasswordpeerpassword")).unwrap();
+    a.set_remote_credentials(now, Credentials::new("peer", "peerpasswordpeerpassword"))
+        .unwrap();
     assert_eq!(a.pair_count(), 1, "same credentials: nothing changes");
-    a.set_remote_credentials(now, Credentials::new("peer2", "peerpasswordpeerpassword2")).unwrap();
+    a.set_remote_credentials(now, Credentials::new("peer2", "peerpasswordpeerpassword2"))
+        .unwrap();
     assert_eq!(a.pair_count(), 0);
     assert_eq!(a.remote_candidates().count(), 0);
 }
@@ -231,7 +380,17 @@ fn checks_are_paced_by_ta() {
     let (mut a, now) = agent(Role::Controlling, false);
     for i in 0..5u16 {
         let addr = SocketAddr::new("10.0.0.2".parse().unwrap(), 6000 + i);
-        a.add_remote_candidate(now, Candidate::new(CandidateKind::Host, addr, 100 + u32::from(i), format!("f{i}"), 1)).unwrap();
+        a.add_remote_candidate(
+            now,
+            Candidate::new(
+                CandidateKind::Host,
+                addr,
+                100 + u32::from(i),
+                format!("f{i}"),
+                1,
+            ),
+        )
+        .unwrap();
     }
     let mut t = now;
     let mut times = Vec::new();
@@ -243,6 +402,10 @@ fn checks_are_paced_by_ta() {
         t = a.poll_timeout().unwrap();
     }
     for w in times.windows(2) {
-        assert!(w[1] - w[0] >= Duration::from_millis(50), "{:?}", w[1] - w[0]);
+        assert!(
+            w[1] - w[0] >= Duration::from_millis(50),
+            "{:?}",
+            w[1] - w[0]
+        );
     }
 }

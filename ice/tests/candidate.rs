@@ -1,7 +1,12 @@
 //! The RFC 8839 candidate grammar: lines as real stacks write them, round trips, negative
 //! cases, and a proptest that Display -> FromStr is the identity and parsing never panics.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use proptest::prelude::*;
 use sansrtc_ice::{Address, Candidate, CandidateKind, Error, TcpType, TransportKind};
@@ -16,30 +21,52 @@ fn real_world_lines() {
     assert_eq!(c.kind, CandidateKind::Host);
     assert!(c.address.is_mdns());
     assert_eq!(c.socket_addr(), None);
-    assert_eq!((c.generation, c.ufrag.as_deref(), c.network_cost), (Some(0), Some("w9Zp"), Some(999)));
+    assert_eq!(
+        (c.generation, c.ufrag.as_deref(), c.network_cost),
+        (Some(0), Some("w9Zp"), Some(999))
+    );
     // Chrome srflx with raddr/rport and network-id.
     let c: Candidate = "a=candidate:842163049 1 udp 1677729535 203.0.113.7 61665 typ srflx raddr 0.0.0.0 rport 0 generation 0 ufrag EsAw network-id 1 network-cost 10"
         .parse()
         .unwrap();
-    assert_eq!(c.related, Some((Address::Ip("0.0.0.0".parse().unwrap()), 0)));
+    assert_eq!(
+        c.related,
+        Some((Address::Ip("0.0.0.0".parse().unwrap()), 0))
+    );
     assert_eq!(c.network_id, Some(1));
     // Firefox relay, IPv6 host, upper-case transport.
-    let c: Candidate = "candidate:3 1 UDP 8331263 198.51.100.4 59001 typ relay raddr 198.51.100.4 rport 59001"
+    let c: Candidate =
+        "candidate:3 1 UDP 8331263 198.51.100.4 59001 typ relay raddr 198.51.100.4 rport 59001"
+            .parse()
+            .unwrap();
+    assert_eq!(
+        (c.kind, c.transport.clone()),
+        (CandidateKind::Relayed, TransportKind::Udp)
+    );
+    let c: Candidate = "candidate:0 1 UDP 2122252543 2001:db8::1 50000 typ host"
         .parse()
         .unwrap();
-    assert_eq!((c.kind, c.transport.clone()), (CandidateKind::Relayed, TransportKind::Udp));
-    let c: Candidate = "candidate:0 1 UDP 2122252543 2001:db8::1 50000 typ host".parse().unwrap();
     assert_eq!(c.address, Address::Ip("2001:db8::1".parse().unwrap()));
     // aioice writes the value without the "candidate:" prefix.
-    let c: Candidate = "6815297761 1 udp 2130706431 127.0.0.1 42521 typ host".parse().unwrap();
+    let c: Candidate = "6815297761 1 udp 2130706431 127.0.0.1 42521 typ host"
+        .parse()
+        .unwrap();
     assert_eq!(c.foundation, "6815297761");
     // TCP (RFC 6544).
-    let c: Candidate = "candidate:1 1 TCP 2128609279 10.0.1.1 9 typ host tcptype active".parse().unwrap();
-    assert_eq!((c.transport.clone(), c.tcp_type), (TransportKind::Tcp, Some(TcpType::Active)));
+    let c: Candidate = "candidate:1 1 TCP 2128609279 10.0.1.1 9 typ host tcptype active"
+        .parse()
+        .unwrap();
+    assert_eq!(
+        (c.transport.clone(), c.tcp_type),
+        (TransportKind::Tcp, Some(TcpType::Active))
+    );
     // Unknown extensions are kept in order and written back.
     let line = "candidate:1 1 udp 100 10.0.0.1 5000 typ prflx x-b 2 x-a 1";
     let c: Candidate = line.parse().unwrap();
-    assert_eq!(c.extensions, vec![("x-b".into(), "2".into()), ("x-a".into(), "1".into())]);
+    assert_eq!(
+        c.extensions,
+        vec![("x-b".into(), "2".into()), ("x-a".into(), "1".into())]
+    );
     assert_eq!(c.to_string(), line);
 }
 
@@ -81,12 +108,23 @@ fn malformed_lines_are_errors() {
     for line in bad {
         assert!(line.parse::<Candidate>().is_err(), "accepted {line:?}");
     }
-    let e = "candidate:1 1 udp 100 10.0.0.1 5000 typ bogus".parse::<Candidate>().unwrap_err();
+    let e = "candidate:1 1 udp 100 10.0.0.1 5000 typ bogus"
+        .parse::<Candidate>()
+        .unwrap_err();
     assert_eq!(e.to_string(), "invalid candidate cand-type: \"bogus\"");
-    let long = format!("candidate:1 1 udp 100 10.0.0.1 5000 typ host{}", " a b".repeat(40));
-    assert!(matches!(long.parse::<Candidate>(), Err(Error::TooLong { .. })));
+    let long = format!(
+        "candidate:1 1 udp 100 10.0.0.1 5000 typ host{}",
+        " a b".repeat(40)
+    );
+    assert!(matches!(
+        long.parse::<Candidate>(),
+        Err(Error::TooLong { .. })
+    ));
     let huge = "x".repeat(5000);
-    assert!(matches!(huge.parse::<Candidate>(), Err(Error::TooLong { .. })));
+    assert!(matches!(
+        huge.parse::<Candidate>(),
+        Err(Error::TooLong { .. })
+    ));
 }
 
 fn arb_candidate() -> impl Strategy<Value = Candidate> {
@@ -114,24 +152,26 @@ fn arb_candidate() -> impl Strategy<Value = Candidate> {
         proptest::option::of(any::<u32>()),
         proptest::collection::vec(("x-[a-z]{1,8}", "[a-z0-9]{1,8}"), 0..4),
     )
-        .prop_map(|(f, comp, prio, address, port, kind, related, generation, ufrag, cost, ext)| {
-            Candidate {
-                foundation: f,
-                component: comp,
-                transport: TransportKind::Udp,
-                priority: prio,
-                address,
-                port,
-                kind,
-                related,
-                tcp_type: None,
-                generation,
-                ufrag,
-                network_id: None,
-                network_cost: cost,
-                extensions: ext,
-            }
-        })
+        .prop_map(
+            |(f, comp, prio, address, port, kind, related, generation, ufrag, cost, ext)| {
+                Candidate {
+                    foundation: f,
+                    component: comp,
+                    transport: TransportKind::Udp,
+                    priority: prio,
+                    address,
+                    port,
+                    kind,
+                    related,
+                    tcp_type: None,
+                    generation,
+                    ufrag,
+                    network_id: None,
+                    network_cost: cost,
+                    extensions: ext,
+                }
+            },
+        )
 }
 
 proptest! {

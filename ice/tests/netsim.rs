@@ -1,14 +1,17 @@
 //! ICE over the deterministic network simulator: NAT kinds on one or both sides, with and
 //! without TURN, loss, role conflict, restart, consent loss, caps, ICE-lite.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
 use common::{Opts, World, sa};
-use sansrtc_ice::{
-    Candidate, CandidateKind, Config, Error, Event, IceState, Role, SelectReason,
-};
+use sansrtc_ice::{Candidate, CandidateKind, Config, Error, Event, IceState, Role, SelectReason};
 use sansrtc_netsim::{LinkConfig, NatKind, run_seeds};
 use std::time::Duration;
 
@@ -28,15 +31,35 @@ fn public_hosts_connect_over_host_pair() {
     let a = w.a.selected();
     let b = w.b.selected();
     assert_eq!(a.len(), 1);
-    assert_eq!(selected_kinds(a[0]), (CandidateKind::Host, CandidateKind::Host));
-    assert_eq!(selected_kinds(b[0]), (CandidateKind::Host, CandidateKind::Host));
-    assert!(matches!(a[0], Event::SelectedPair { reason: SelectReason::Nominated, .. }));
-    assert!(matches!(b[0], Event::SelectedPair { reason: SelectReason::PeerNominated, .. }));
+    assert_eq!(
+        selected_kinds(a[0]),
+        (CandidateKind::Host, CandidateKind::Host)
+    );
+    assert_eq!(
+        selected_kinds(b[0]),
+        (CandidateKind::Host, CandidateKind::Host)
+    );
+    assert!(matches!(
+        a[0],
+        Event::SelectedPair {
+            reason: SelectReason::Nominated,
+            ..
+        }
+    ));
+    assert!(matches!(
+        b[0],
+        Event::SelectedPair {
+            reason: SelectReason::PeerNominated,
+            ..
+        }
+    ));
     // Application data flows on the selected pair both ways.
     let now = w.net.now();
     w.a.agent.send(now, b"\x80hello").unwrap();
     w.b.agent.send(now, b"\x80world").unwrap();
-    w.run_until(Duration::from_secs(1), |w| !w.a.app.is_empty() && !w.b.app.is_empty());
+    w.run_until(Duration::from_secs(1), |w| {
+        !w.a.app.is_empty() && !w.b.app.is_empty()
+    });
     assert_eq!(w.b.app, vec![b"\x80hello".to_vec()]);
     assert_eq!(w.a.app, vec![b"\x80world".to_vec()]);
 }
@@ -52,12 +75,42 @@ fn nat_matrix() {
         (Some(PortRestricted), None, true, CandidateKind::Host),
         (Some(Symmetric), None, true, CandidateKind::Host),
         (None, Some(Symmetric), true, CandidateKind::PeerReflexive),
-        (Some(FullCone), Some(FullCone), true, CandidateKind::ServerReflexive),
-        (Some(AddressRestricted), Some(AddressRestricted), true, CandidateKind::ServerReflexive),
-        (Some(PortRestricted), Some(PortRestricted), true, CandidateKind::ServerReflexive),
-        (Some(AddressRestricted), Some(Symmetric), true, CandidateKind::PeerReflexive),
-        (Some(FullCone), Some(Symmetric), true, CandidateKind::PeerReflexive),
-        (Some(PortRestricted), Some(Symmetric), false, CandidateKind::Host),
+        (
+            Some(FullCone),
+            Some(FullCone),
+            true,
+            CandidateKind::ServerReflexive,
+        ),
+        (
+            Some(AddressRestricted),
+            Some(AddressRestricted),
+            true,
+            CandidateKind::ServerReflexive,
+        ),
+        (
+            Some(PortRestricted),
+            Some(PortRestricted),
+            true,
+            CandidateKind::ServerReflexive,
+        ),
+        (
+            Some(AddressRestricted),
+            Some(Symmetric),
+            true,
+            CandidateKind::PeerReflexive,
+        ),
+        (
+            Some(FullCone),
+            Some(Symmetric),
+            true,
+            CandidateKind::PeerReflexive,
+        ),
+        (
+            Some(PortRestricted),
+            Some(Symmetric),
+            false,
+            CandidateKind::Host,
+        ),
         (Some(Symmetric), Some(Symmetric), false, CandidateKind::Host),
     ];
     for &(na, nb, connects, remote_kind) in cases {
@@ -90,7 +143,9 @@ fn nat_matrix() {
                 let sel = w.a.selected();
                 let (l, r) = selected_kinds(sel.last().unwrap());
                 if l != CandidateKind::Host || r != remote_kind {
-                    return Err(format!("{na:?}/{nb:?}: selected {l:?}/{r:?}, want host/{remote_kind:?}"));
+                    return Err(format!(
+                        "{na:?}/{nb:?}: selected {l:?}/{r:?}, want host/{remote_kind:?}"
+                    ));
                 }
                 let t = w.a.state_at(IceState::Connected).unwrap() - w.start;
                 let rtts = t.as_secs_f64() / RTT.as_secs_f64();
@@ -120,21 +175,33 @@ fn symmetric_nats_connect_through_turn() {
             },
         );
         if !w.run_until(Duration::from_secs(60), World::both_connected) {
-            return Err(format!("not connected: {:?} {:?}", w.a.agent.state(), w.b.agent.state()));
+            return Err(format!(
+                "not connected: {:?} {:?}",
+                w.a.agent.state(),
+                w.b.agent.state()
+            ));
         }
         let (l, r) = selected_kinds(w.a.selected().last().unwrap());
         if l != CandidateKind::Relayed && r != CandidateKind::Relayed {
-            return Err(format!("selected {l:?}/{r:?}, expected a relayed candidate"));
+            return Err(format!(
+                "selected {l:?}/{r:?}, expected a relayed candidate"
+            ));
         }
         // Data crosses the relay.
         let now = w.net.now();
         w.a.agent.send(now, b"\x80via-relay").unwrap();
         w.run_until(Duration::from_secs(2), |w| {
             !w.b.app.is_empty()
-                || w.b.events.iter().any(|(_, e)| matches!(e, Event::Data { .. }))
+                || w.b
+                    .events
+                    .iter()
+                    .any(|(_, e)| matches!(e, Event::Data { .. }))
         });
         let got = !w.b.app.is_empty()
-            || w.b.events.iter().any(|(_, e)| matches!(e, Event::Data { data, .. } if data == b"\x80via-relay"));
+            || w.b
+                .events
+                .iter()
+                .any(|(_, e)| matches!(e, Event::Data { data, .. } if data == b"\x80via-relay"));
         if !got {
             return Err("data did not cross the relay".into());
         }
@@ -155,7 +222,11 @@ fn turn_is_not_selected_when_direct_works() {
     assert!(w.run_until(Duration::from_secs(30), World::both_connected));
     let (l, r) = selected_kinds(w.a.selected().last().unwrap());
     assert_eq!((l, r), (CandidateKind::Host, CandidateKind::Host));
-    assert!(w.a.agent.local_candidates().any(|c| c.kind == CandidateKind::Relayed));
+    assert!(
+        w.a.agent
+            .local_candidates()
+            .any(|c| c.kind == CandidateKind::Relayed)
+    );
 }
 
 #[test]
@@ -182,7 +253,11 @@ fn loss_during_checks() {
                 .duplicate(0.05),
         );
         if !w.run_until(Duration::from_secs(60), World::both_connected) {
-            return Err(format!("a {:?} b {:?}", w.a.agent.state(), w.b.agent.state()));
+            return Err(format!(
+                "a {:?} b {:?}",
+                w.a.agent.state(),
+                w.b.agent.state()
+            ));
         }
         retransmissions.set(
             retransmissions.get()
@@ -191,7 +266,10 @@ fn loss_during_checks() {
         );
         Ok(())
     });
-    assert!(retransmissions.get() > 30, "the loss was real and recovered from");
+    assert!(
+        retransmissions.get() > 30,
+        "the loss was real and recovered from"
+    );
 }
 
 #[test]
@@ -215,13 +293,12 @@ fn role_conflict_is_resolved() {
             if w.a.agent.role() == w.b.agent.role() {
                 return Err(format!("{ra:?}/{rb:?}: both {:?}", w.a.agent.role()));
             }
-            let changed = w
-                .a
-                .events
-                .iter()
-                .chain(w.b.events.iter())
-                .filter(|(_, e)| matches!(e, Event::RoleChanged(_)))
-                .count();
+            let changed =
+                w.a.events
+                    .iter()
+                    .chain(w.b.events.iter())
+                    .filter(|(_, e)| matches!(e, Event::RoleChanged(_)))
+                    .count();
             if changed != 1 {
                 return Err(format!("{changed} role changes"));
             }
@@ -263,7 +340,11 @@ fn restart_reconnects_with_new_credentials() {
         }
     }
     assert!(w.run_until(Duration::from_secs(10), World::both_connected));
-    assert_eq!(w.a.selected().len(), 2, "a second SelectedPair after the restart");
+    assert_eq!(
+        w.a.selected().len(),
+        2,
+        "a second SelectedPair after the restart"
+    );
     assert!(w.b.app.contains(&b"\x80during".to_vec()));
 }
 
@@ -281,21 +362,30 @@ fn consent_loss_disconnects_then_fails() {
         w.b.host.ip(),
         LinkConfig::default().loss(1.0),
     );
-    assert!(w.run_until(Duration::from_secs(60), |w| w.a.agent.state() == IceState::Failed
+    assert!(w.run_until(Duration::from_secs(60), |w| w.a.agent.state()
+        == IceState::Failed
         && w.b.agent.state() == IceState::Failed));
-    let disc = w
-        .a
-        .events
-        .iter()
-        .rev()
-        .find(|(_, e)| *e == Event::StateChanged(IceState::Disconnected))
-        .map(|(t, _)| *t)
-        .unwrap();
+    let disc =
+        w.a.events
+            .iter()
+            .rev()
+            .find(|(_, e)| *e == Event::StateChanged(IceState::Disconnected))
+            .map(|(t, _)| *t)
+            .unwrap();
     let failed = w.a.state_at(IceState::Failed).unwrap();
-    assert!(disc > cut_at && disc - cut_at <= Duration::from_secs(9), "{:?}", disc - cut_at);
+    assert!(
+        disc > cut_at && disc - cut_at <= Duration::from_secs(9),
+        "{:?}",
+        disc - cut_at
+    );
     // RFC 7675: consent expires 30 s after the last response.
-    assert!(failed - cut_at >= Duration::from_secs(24) && failed - cut_at <= Duration::from_secs(31));
-    assert_eq!(w.a.agent.send(w.net.now(), b"x"), Err(Error::ConsentExpired));
+    assert!(
+        failed - cut_at >= Duration::from_secs(24) && failed - cut_at <= Duration::from_secs(31)
+    );
+    assert_eq!(
+        w.a.agent.send(w.net.now(), b"x"),
+        Err(Error::ConsentExpired)
+    );
 }
 
 #[test]
@@ -304,8 +394,13 @@ fn consent_recovers_after_short_outage() {
     assert!(w.run_until(Duration::from_secs(10), World::both_connected));
     let (ia, ib) = (w.a.host.ip(), w.b.host.ip());
     w.net.set_link(ia, ib, LinkConfig::default().loss(1.0));
-    assert!(w.run_until(Duration::from_secs(20), |w| w.a.agent.state() == IceState::Disconnected));
-    w.net.set_link(ia, ib, LinkConfig::default().latency(Duration::from_millis(25)));
+    assert!(w.run_until(Duration::from_secs(20), |w| w.a.agent.state()
+        == IceState::Disconnected));
+    w.net.set_link(
+        ia,
+        ib,
+        LinkConfig::default().latency(Duration::from_millis(25)),
+    );
     assert!(w.run_until(Duration::from_secs(10), World::both_connected));
 }
 
@@ -315,7 +410,13 @@ fn thousands_of_remote_candidates_are_capped() {
     let now = w.net.now();
     let mut refused = 0;
     for i in 0..5000u32 {
-        let addr = sa(&format!("10.{}.{}.{}:{}", (i >> 16) & 255, (i >> 8) & 255, i & 255, 1000 + (i % 50000)));
+        let addr = sa(&format!(
+            "10.{}.{}.{}:{}",
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255,
+            1000 + (i % 50000)
+        ));
         let c = Candidate::new(CandidateKind::Host, addr, 1000 + i, format!("f{i}"), 1);
         if let Err(Error::CapacityExceeded { .. }) = w.a.agent.add_remote_candidate(now, c) {
             refused += 1;
@@ -326,7 +427,8 @@ fn thousands_of_remote_candidates_are_capped() {
     assert!(w.a.agent.pair_count() <= 100);
     // The real candidates trickled after the junk are refused too: A checks its 100 junk
     // pairs at the Ta pace, they all time out, and A fails in bounded time instead of hanging.
-    assert!(w.run_until(Duration::from_secs(120), |w| w.a.agent.state() == IceState::Failed));
+    assert!(w.run_until(Duration::from_secs(120), |w| w.a.agent.state()
+        == IceState::Failed));
     assert!(w.a.agent.remote_candidates().count() <= 100);
     assert!(w.a.agent.pair_count() <= 100);
     assert!(w.a.agent.stats().candidates_refused >= 4900);
@@ -378,8 +480,12 @@ fn without_signaled_candidates_peer_reflexive_is_learned() {
 #[test]
 fn all_pairs_failing_after_end_of_candidates_fails() {
     let mut w = World::new(12, Opts::default());
-    w.net.set_link(w.a.host.ip(), w.b.host.ip(), LinkConfig::default().loss(1.0));
-    assert!(w.run_until(Duration::from_secs(60), |w| w.a.agent.state() == IceState::Failed));
+    w.net.set_link(
+        w.a.host.ip(),
+        w.b.host.ip(),
+        LinkConfig::default().loss(1.0),
+    );
+    assert!(w.run_until(Duration::from_secs(60), |w| w.a.agent.state()
+        == IceState::Failed));
     assert_eq!(w.a.agent.selected_pair(), None);
 }
-

@@ -220,7 +220,8 @@ impl World {
             if let Some(t) = self.turn.as_mut() {
                 while let Some(x) = t.poll_transmit() {
                     any = true;
-                    self.net.send(Datagram::new(x.source, x.destination, x.payload));
+                    self.net
+                        .send(Datagram::new(x.source, x.destination, x.payload));
                 }
             }
             self.exchange();
@@ -229,7 +230,8 @@ impl World {
                 if d.dst == sa(STUN) {
                     let mut out = [0u8; 512];
                     if let Some(n) = self.stun.handle(&d.payload, d.src, &mut out) {
-                        self.net.send(Datagram::new(d.dst, d.src, out[..n].to_vec()));
+                        self.net
+                            .send(Datagram::new(d.dst, d.src, out[..n].to_vec()));
                     }
                 } else if d.dst.ip() == sa(TURN).ip() {
                     if let Some(t) = self.turn.as_mut() {
