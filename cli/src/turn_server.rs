@@ -1,5 +1,5 @@
-//! `sansrtc turn-server`: a TURN server (RFC 8656) over UDP and TCP, with STUN Binding on
-//! the same port.
+//! `sansrtc turn-server`: a TURN server (RFC 8656) over UDP, TCP and TLS (rustls, with
+//! `--cert`/`--key`), with STUN Binding on the same port.
 //!
 //! The protocol work is `sansrtc_turn::server::Server` (sans-IO); this module owns the
 //! sockets (the listening UDP socket, one UDP socket per relayed address, TCP
@@ -75,6 +75,15 @@ pub struct Args {
     /// Do not serve TCP.
     #[arg(long)]
     pub no_tcp: bool,
+    /// PEM certificate chain for TURN over TLS (RFC 8656 section 3.1); with --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+    /// PEM private key for TURN over TLS; with --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
+    /// Address for TURN over TLS (default: the listening IP, port 5349).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub tls_listen: Option<SocketAddr>,
     /// Value of the SOFTWARE attribute in responses; an empty string leaves it out.
     #[arg(long, value_name = "TEXT", default_value = concat!("sansrtc ", env!("CARGO_PKG_VERSION")))]
     pub software: String,
@@ -111,7 +120,7 @@ enum Msg {
     Input(Input),
     Batch(Vec<Input>),
     TcpOpen(SocketAddr, mpsc::Sender<Vec<u8>>),
-    TcpClosed(SocketAddr),
+    TcpClosed(FiveTuple),
 }
 
 /// Most inputs queued for the core; socket tasks wait when it is full (backpressure).
@@ -238,13 +247,34 @@ async fn serve_inner(args: Args) -> Result<(), String> {
 
     let (tx, mut rx) = mpsc::channel::<Msg>(INPUT_QUEUE);
     let mut tasks: Vec<JoinHandle<()>> = Vec::new();
+    let slots = Arc::new(Semaphore::new(args.max_tcp_connections as usize));
     if let Some(l) = tcp {
         tasks.push(tokio::spawn(tcp_accept_loop(
             l,
             listen,
             tx.clone(),
-            Arc::new(Semaphore::new(args.max_tcp_connections as usize)),
+            slots.clone(),
             Duration::from_secs(args.tcp_idle_timeout),
+            None,
+        )));
+    }
+    if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        let tls = tls_config(cert, key)?;
+        let addr = args
+            .tls_listen
+            .unwrap_or_else(|| SocketAddr::new(listen.ip(), 5349));
+        let l = TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("cannot bind TLS {addr}: {e}"))?;
+        let addr = l.local_addr().map_err(|e| e.to_string())?;
+        eprintln!("sansrtc turn-server: listening on tls {addr}");
+        tasks.push(tokio::spawn(tcp_accept_loop(
+            l,
+            addr,
+            tx.clone(),
+            slots,
+            Duration::from_secs(args.tcp_idle_timeout),
+            Some(tls),
         )));
     }
 
@@ -301,9 +331,8 @@ async fn serve_inner(args: Args) -> Result<(), String> {
                         }
                     }
                     Msg::TcpOpen(peer, out) => { tcp_conns.insert(peer, out); }
-                    Msg::TcpClosed(peer) => {
-                        tcp_conns.remove(&peer);
-                        let ft = FiveTuple { client: peer, server: listen, transport: Transport::Tcp };
+                    Msg::TcpClosed(ft) => {
+                        tcp_conns.remove(&ft.client);
                         server.deallocate(&ft);
                     }
                 }
@@ -317,9 +346,8 @@ async fn serve_inner(args: Args) -> Result<(), String> {
                             }
                         }
                         Ok(Msg::TcpOpen(peer, out)) => { tcp_conns.insert(peer, out); }
-                        Ok(Msg::TcpClosed(peer)) => {
-                            tcp_conns.remove(&peer);
-                            let ft = FiveTuple { client: peer, server: listen, transport: Transport::Tcp };
+                        Ok(Msg::TcpClosed(ft)) => {
+                            tcp_conns.remove(&ft.client);
                             server.deallocate(&ft);
                         }
                         Err(_) => break,
@@ -501,12 +529,35 @@ async fn udp_recv_loop(socket: Arc<UdpSocket>, local: SocketAddr, tx: mpsc::Send
     }
 }
 
+fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| format!("--cert {}: {e}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("--cert {}: {e}", cert.display()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(key).map_err(|e| format!("--key {}: {e}", key.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS: {e}"))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| format!("TLS certificate/key: {e}"))?;
+    Ok(Arc::new(config))
+}
+
 async fn tcp_accept_loop(
     listener: TcpListener,
     local: SocketAddr,
     tx: mpsc::Sender<Msg>,
     slots: Arc<Semaphore>,
     idle: Duration,
+    tls: Option<Arc<rustls::ServerConfig>>,
 ) {
     loop {
         let Ok((stream, peer)) = listener.accept().await else {
@@ -518,11 +569,127 @@ async fn tcp_accept_loop(
             continue;
         };
         let tx = tx.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            tcp_connection(stream, local, peer, tx.clone(), idle).await;
-            let _ = tx.send(Msg::TcpClosed(peer)).await;
+            let transport = if tls.is_some() {
+                Transport::Tls
+            } else {
+                Transport::Tcp
+            };
+            match tls {
+                Some(cfg) => tls_connection(stream, local, peer, tx.clone(), idle, cfg).await,
+                None => tcp_connection(stream, local, peer, tx.clone(), idle).await,
+            }
+            let ft = FiveTuple {
+                client: peer,
+                server: local,
+                transport,
+            };
+            let _ = tx.send(Msg::TcpClosed(ft)).await;
             drop(permit);
         });
+    }
+}
+
+/// Splits complete frames off the front of `buf` and hands them to the core task; false if
+/// the stream is not TURN or the core is gone (close the connection).
+async fn forward_frames(
+    buf: &mut Vec<u8>,
+    transport: Transport,
+    local: SocketAddr,
+    peer: SocketAddr,
+    tx: &mpsc::Sender<Msg>,
+) -> bool {
+    loop {
+        match wire::stream_frame_len(buf) {
+            Ok(Some(len)) if len > MAX_TCP_FRAME => return false,
+            Ok(Some(len)) if len <= buf.len() => {
+                let data: Vec<u8> = buf.drain(..len).collect();
+                let input = Input {
+                    transport,
+                    local,
+                    remote: peer,
+                    data,
+                };
+                if tx.send(Msg::Input(input)).await.is_err() {
+                    return false;
+                }
+            }
+            Ok(_) => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// TURN over TLS (RFC 8656 section 3.1): the same framing as TCP inside a rustls session.
+/// One task does both directions, so the session is never shared.
+async fn tls_connection(
+    mut stream: TcpStream,
+    local: SocketAddr,
+    peer: SocketAddr,
+    tx: mpsc::Sender<Msg>,
+    idle: Duration,
+    config: Arc<rustls::ServerConfig>,
+) {
+    use std::io::{Read, Write};
+    let Ok(mut conn) = rustls::ServerConnection::new(config) else {
+        return;
+    };
+    let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(TCP_OUT_QUEUE);
+    if tx.send(Msg::TcpOpen(peer, out_tx)).await.is_err() {
+        return;
+    }
+    let mut plain: Vec<u8> = Vec::with_capacity(4_096);
+    let mut chunk = vec![0u8; 16_384];
+    let mut tls_out: Vec<u8> = Vec::with_capacity(16_384);
+    loop {
+        // Flush whatever the session wants to send.
+        while conn.wants_write() {
+            tls_out.clear();
+            if conn.write_tls(&mut tls_out).is_err() || stream.write_all(&tls_out).await.is_err() {
+                return;
+            }
+        }
+        tokio::select! {
+            r = tokio::time::timeout(idle, stream.read(&mut chunk)) => {
+                let n = match r {
+                    Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
+                    Ok(Ok(n)) => n,
+                };
+                let mut rd = chunk.get(..n).unwrap_or_default();
+                while !rd.is_empty() {
+                    if conn.read_tls(&mut rd).is_err() {
+                        return;
+                    }
+                    if conn.process_new_packets().is_err() {
+                        // Send the alert, then close.
+                        tls_out.clear();
+                        let _ = conn.write_tls(&mut tls_out);
+                        let _ = stream.write_all(&tls_out).await;
+                        return;
+                    }
+                }
+                let mut tmp = [0u8; 4_096];
+                loop {
+                    match conn.reader().read(&mut tmp) {
+                        Ok(0) => break,
+                        Ok(k) => plain.extend_from_slice(tmp.get(..k).unwrap_or_default()),
+                        Err(_) => break,
+                    }
+                }
+                if plain.len() > 4 * MAX_TCP_FRAME
+                    || !forward_frames(&mut plain, Transport::Tls, local, peer, &tx).await
+                {
+                    return;
+                }
+            }
+            frame = out_rx.recv() => {
+                let Some(frame) = frame else { return };
+                if conn.writer().write_all(&frame).is_err() {
+                    return;
+                }
+            }
+        }
     }
 }
 
