@@ -489,3 +489,22 @@ fn all_pairs_failing_after_end_of_candidates_fails() {
         == IceState::Failed));
     assert_eq!(w.a.agent.selected_pair(), None);
 }
+
+#[test]
+fn zero_nomination_timeout_nominates_without_waiting() {
+    let mut a = Config::new(Role::Controlling);
+    a.nomination_timeout = Duration::ZERO;
+    let mut w = World::new(
+        13,
+        Opts {
+            nat_a: Some(NatKind::PortRestricted),
+            nat_b: Some(NatKind::PortRestricted),
+            a,
+            ..Opts::default()
+        },
+    );
+    assert!(w.run_until(Duration::from_secs(10), World::both_connected));
+    let t = w.a.state_at(IceState::Connected).unwrap() - w.start;
+    eprintln!("zero nomination timeout: {:.1} RTT", t.as_secs_f64() / RTT.as_secs_f64());
+    assert!(t <= RTT * 4, "{t:?}");
+}
