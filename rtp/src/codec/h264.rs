@@ -26,8 +26,12 @@ const START_CODE: [u8; 4] = [0, 0, 0, 1];
 pub fn split_annex_b(stream: &[u8]) -> Vec<&[u8]> {
     let mut starts = Vec::new();
     let mut i = 0;
-    while i + 3 <= stream.len() {
-        if stream.get(i..i + 3) == Some(&[0, 0, 1]) {
+    // A start code 00 00 01 cannot begin at i, i+1 or i+2 when the octet at i+2 is above 1,
+    // so most of the stream is skipped three octets at a time.
+    while let Some(&c) = stream.get(i + 2) {
+        if c > 1 {
+            i += 3;
+        } else if c == 1 && stream.get(i) == Some(&0) && stream.get(i + 1) == Some(&0) {
             starts.push(i + 3);
             i += 3;
         } else {
