@@ -7,7 +7,7 @@
 set -euo pipefail
 NAME=dtls_openssl_server
 TARGET=${CARGO_TARGET_DIR:-target}
-cargo build --release -q -p sansrtc-dtls --example dtls_server >&2
+cargo build --release -q -p sansrtc-dtls --example dtls_server >&2 || { echo "FAIL $NAME: cargo build failed"; exit 1; }
 BIN=$TARGET/release/examples/dtls_server
 DIR=$(mktemp -d)
 PIDS=()
