@@ -1192,7 +1192,7 @@ impl Agent {
                 continue;
             }
             t.sent += 1;
-            t.rto = (t.rto * 2).min(self.config.max_rto);
+            t.rto = t.rto.saturating_mul(2).min(self.config.max_rto);
             t.next = now + t.rto;
             let (local, remote, payload) = (t.local, t.remote, t.payload.clone());
             let gather = matches!(t.kind, TxKind::Gather { .. });
@@ -1815,7 +1815,7 @@ impl Agent {
         if self.state == IceState::Checking
             && self.remote_end_of_candidates
             && !self.config.lite
-            && self.selected.is_none()
+            && self.selected.is_none_or(|s| s.pair.is_none())
             && self.triggered.is_empty()
             && self.pairs.iter().all(|p| p.state == PairState::Failed)
             && !self

@@ -434,7 +434,11 @@ pub fn priority(kind: CandidateKind, local_preference: u16, component: u16) -> u
 /// `2^32 * MIN(G,D) + 2 * MAX(G,D) + (G > D ? 1 : 0)`.
 pub fn pair_priority(g: u32, d: u32) -> u64 {
     let (g, d) = (u64::from(g), u64::from(d));
-    (g.min(d) << 32) + 2 * g.max(d) + u64::from(g > d)
+    // Saturating: a peer may put any u32 in PRIORITY, and 2^32 * MIN + 2 * MAX overflows
+    // 64 bits above 2^31 (real priorities stay below, the type preference being <= 126).
+    (g.min(d) << 32)
+        .saturating_add(2 * g.max(d))
+        .saturating_add(u64::from(g > d))
 }
 
 /// A foundation (RFC 8445 section 5.1.1.3): equal for candidates of the same type, base IP
@@ -485,10 +489,8 @@ mod tests {
         // Symmetric except for the tie bit.
         assert_eq!(pair_priority(10, 20), (10u64 << 32) + 40);
         assert_eq!(pair_priority(20, 10), (10u64 << 32) + 41);
-        assert_eq!(
-            pair_priority(u32::MAX, u32::MAX),
-            (u64::from(u32::MAX) << 32) + 2 * u64::from(u32::MAX)
-        );
+        assert_eq!(pair_priority(u32::MAX, u32::MAX), u64::MAX);
+        assert_eq!(pair_priority(1 << 31, 1 << 31), (1u64 << 63) + (1u64 << 32));
     }
 
     #[test]

@@ -409,3 +409,22 @@ fn checks_are_paced_by_ta() {
         );
     }
 }
+
+#[test]
+fn extreme_peer_priority_does_not_overflow() {
+    // PRIORITY is peer-controlled: u32::MAX must not overflow the pair priority formula.
+    for role in [Role::Controlling, Role::Controlled] {
+        let (mut a, now) = agent(role, false);
+        let r = request(
+            Some("loca:peer"),
+            "localpasswordlocalpassword",
+            Some(u32::MAX),
+            None,
+            None,
+            false,
+            None,
+        );
+        assert_eq!(answer(&mut a, now, &r), (None, true));
+        assert_eq!(a.pair_count(), 1);
+    }
+}

@@ -505,6 +505,9 @@ fn zero_nomination_timeout_nominates_without_waiting() {
     );
     assert!(w.run_until(Duration::from_secs(10), World::both_connected));
     let t = w.a.state_at(IceState::Connected).unwrap() - w.start;
-    eprintln!("zero nomination timeout: {:.1} RTT", t.as_secs_f64() / RTT.as_secs_f64());
+    eprintln!(
+        "zero nomination timeout: {:.1} RTT",
+        t.as_secs_f64() / RTT.as_secs_f64()
+    );
     assert!(t <= RTT * 4, "{t:?}");
 }
