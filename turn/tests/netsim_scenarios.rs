@@ -399,3 +399,60 @@ fn keepalives_hold_permissions_and_channels_for_an_hour() {
         w.events(a)
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Over any seeded link with up to 30 % loss, duplication, reordering and jitter, the
+    /// allocation and channel binding complete (retransmissions), and whatever data comes
+    /// back is exactly what was sent, from the right peer, through the relay.
+    #[test]
+    fn allocation_and_relay_over_impaired_links(
+        seed in 0u64..1_000_000,
+        loss in 0.0f64..0.3,
+        dup in 0.0f64..0.1,
+        reorder in 0.0f64..0.2,
+        latency_ms in 1u64..150,
+        jitter_ms in 0u64..30,
+    ) {
+        let mut w = World::new(seed, |_| {});
+        w.net.set_default_link(
+            LinkConfig::default()
+                .latency(Duration::from_millis(latency_ms))
+                .jitter(Duration::from_millis(jitter_ms))
+                .loss(loss)
+                .duplicate(dup)
+                .reorder(reorder),
+        );
+        let a = w.add_client("8.8.4.4:5000", "alice", "alice-pass", seed);
+        let p = w.add_peer("8.8.8.8:7000", true);
+        let now = w.net.now();
+        w.client(a).allocate(now).unwrap();
+        w.run_for(Duration::from_secs(40));
+        proptest::prop_assert!(w.clients[a].1.is_allocated(), "seed {seed}: {:?}", w.events(a));
+        let relay = w.clients[a].1.relayed_addresses()[0];
+        let peer = w.peers[p].addr;
+        let now = w.net.now();
+        let ch = w.client(a).bind_channel(now, peer).unwrap();
+        w.run_for(Duration::from_secs(40));
+        proptest::prop_assert_eq!(w.clients[a].1.channel_of(peer), Some(ch), "seed {}", seed);
+        let now = w.net.now();
+        for i in 0..30u8 {
+            w.client(a).send(now, peer, &[i; 3]).unwrap();
+        }
+        w.run_for(Duration::from_secs(5));
+        for (src, data) in &w.peers[p].received {
+            proptest::prop_assert_eq!(*src, relay);
+            proptest::prop_assert!(data.len() == 3 && data[0] < 30 && data.iter().all(|b| *b == data[0]));
+        }
+        for e in w.events(a) {
+            if let ClientEvent::Data { peer: from, data } = e {
+                proptest::prop_assert_eq!(*from, peer);
+                proptest::prop_assert!(data.len() == 3 && data[0] < 30);
+            }
+        }
+        if loss < 0.05 {
+            proptest::prop_assert!(!w.peers[p].received.is_empty(), "seed {}", seed);
+        }
+    }
+}
