@@ -46,7 +46,10 @@ fn main() {
         match args[i].as_str() {
             "--srtcp-index" => cfg.initial_srtcp_index = args[i + 1].parse().expect("index"),
             "--window" => cfg.replay_window = args[i + 1].parse().expect("window"),
-            other => panic!("unknown option {other}"),
+            other => {
+                eprintln!("unknown option {other}");
+                std::process::exit(2);
+            }
         }
         i += 2;
     }

@@ -1,6 +1,11 @@
 //! Replays the seed corpus of the `srtp_unprotect` fuzz target through the same function.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 #[test]
 fn replay_srtp_unprotect_corpus() {
