@@ -9,6 +9,51 @@
 
 use md5::{Digest, Md5};
 use ring::{digest, hmac};
+use sha1::Sha1;
+
+/// HMAC-SHA1 (RFC 2104) with the key schedule done once: the hash states after absorbing the
+/// inner and outer padded keys are kept and cloned per message. Built on RustCrypto's SHA-1,
+/// which uses the CPU's SHA extensions when present (ring's SHA-1 is portable code).
+#[derive(Clone)]
+struct HmacSha1 {
+    inner: Sha1,
+    outer: Sha1,
+}
+
+impl HmacSha1 {
+    const BLOCK: usize = 64;
+
+    fn new(key: &[u8]) -> Self {
+        let mut block = [0u8; Self::BLOCK];
+        if key.len() > Self::BLOCK {
+            let d = Sha1::digest(key);
+            if let Some(dst) = block.get_mut(..d.len()) {
+                dst.copy_from_slice(&d);
+            }
+        } else if let Some(dst) = block.get_mut(..key.len()) {
+            dst.copy_from_slice(key);
+        }
+        let mut ipad = block;
+        ipad.iter_mut().for_each(|b| *b ^= 0x36);
+        let mut opad = block;
+        opad.iter_mut().for_each(|b| *b ^= 0x5c);
+        let mut inner = Sha1::new();
+        inner.update(ipad);
+        let mut outer = Sha1::new();
+        outer.update(opad);
+        Self { inner, outer }
+    }
+
+    fn sign(&self, header: &[u8], body: &[u8]) -> [u8; 20] {
+        let mut h = self.inner.clone();
+        h.update(header);
+        h.update(body);
+        let inner = h.finalize();
+        let mut o = self.outer.clone();
+        o.update(inner);
+        o.finalize().into()
+    }
+}
 
 /// XOR constant of FINGERPRINT: "STUN" in ASCII (RFC 8489 section 14.7).
 pub const FINGERPRINT_XOR: u32 = 0x5354_554E;
@@ -105,7 +150,7 @@ pub fn userhash(username: &str, realm: &str) -> [u8; 32] {
 /// the credential so that each check costs only the hashing of the message.
 #[derive(Clone)]
 pub struct IntegrityKey {
-    sha1: hmac::Key,
+    sha1: HmacSha1,
     sha256: hmac::Key,
 }
 
@@ -119,7 +164,7 @@ impl IntegrityKey {
     /// From raw key bytes.
     pub fn new(key: &[u8]) -> Self {
         Self {
-            sha1: hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key),
+            sha1: HmacSha1::new(key),
             sha256: hmac::Key::new(hmac::HMAC_SHA256, key),
         }
     }
@@ -142,11 +187,8 @@ impl IntegrityKey {
     }
 
     /// HMAC-SHA1 over `header || body`.
-    pub(crate) fn sign_sha1(&self, header: &[u8], body: &[u8]) -> hmac::Tag {
-        let mut ctx = hmac::Context::with_key(&self.sha1);
-        ctx.update(header);
-        ctx.update(body);
-        ctx.sign()
+    pub(crate) fn sign_sha1(&self, header: &[u8], body: &[u8]) -> [u8; 20] {
+        self.sha1.sign(header, body)
     }
 
     /// HMAC-SHA256 over `header || body`.
@@ -158,7 +200,7 @@ impl IntegrityKey {
     }
 
     pub(crate) fn verify_sha1(&self, header: &[u8], body: &[u8], tag: &[u8]) -> bool {
-        constant_time_eq(self.sign_sha1(header, body).as_ref(), tag)
+        constant_time_eq(&self.sign_sha1(header, body), tag)
     }
 
     /// `tag` may be truncated (16..=32 bytes, RFC 8489 section 14.6): the computed HMAC's
@@ -186,6 +228,29 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hmac_sha1_matches_ring() {
+        // Keys shorter than, equal to and longer than the block; RFC 2202 case 1 too.
+        for key in [&b""[..], b"k", &[0x0b; 20], &[7; 64], &[9; 65], &[1; 200]] {
+            for msg in [&b""[..], b"Hi There", &[0xdd; 150]] {
+                let ours = HmacSha1::new(key).sign(&msg[..msg.len() / 3], &msg[msg.len() / 3..]);
+                let theirs = hmac::sign(
+                    &hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key),
+                    msg,
+                );
+                assert_eq!(&ours[..], theirs.as_ref());
+            }
+        }
+        let t = HmacSha1::new(&[0x0b; 20]).sign(b"Hi ", b"There");
+        assert_eq!(
+            t,
+            [
+                0xb6, 0x17, 0x31, 0x86, 0x55, 0x05, 0x72, 0x64, 0xe2, 0x8b, 0xc0, 0xb6, 0xfb, 0x37,
+                0x8c, 0x8e, 0xf1, 0x46, 0xbe, 0x00
+            ]
+        );
+    }
 
     #[test]
     fn ct_eq() {

@@ -107,7 +107,7 @@ impl<'b> MessageBuilder<'b> {
         let body = u16::try_from(end - HEADER_LEN).map_err(|_| Error::ValueTooLong {
             attr_type,
             len: value_len,
-            max: usize::from(u16::MAX) + HEADER_LEN - start - 4,
+            max: (usize::from(u16::MAX) + HEADER_LEN).saturating_sub(start + 4),
         })?;
         let have = self.buf.len();
         let region = self
@@ -371,6 +371,29 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn message_length_field_cannot_overflow() {
+        let mut buf = vec![0u8; 70_000];
+        let mut b = MessageBuilder::new(
+            &mut buf,
+            MessageType::BINDING_REQUEST,
+            TransactionId::default(),
+        )
+        .unwrap();
+        assert!(matches!(
+            b.add_raw(0x7FFF, &vec![0u8; 65_535]),
+            Err(Error::ValueTooLong { .. })
+        ));
+        b.add_raw(0x7FFF, &vec![0u8; 65_528]).unwrap();
+        assert_eq!(b.len(), 20 + 65_532);
+        assert!(matches!(
+            b.fingerprint(),
+            Err(Error::ValueTooLong { max: 0, .. })
+        ));
+        let n = b.finish();
+        Message::new_checked(&buf[..n]).unwrap();
     }
 
     #[test]
