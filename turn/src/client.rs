@@ -222,6 +222,8 @@ pub const PERMISSION_REFRESH: Duration = Duration::from_secs(240);
 /// Channel bindings are refreshed this long after they are bound (they last 600 s).
 pub const CHANNEL_REFRESH: Duration = Duration::from_secs(540);
 const MAX_AUTH_RETRIES: u8 = 3;
+/// After a channel refresh timed out, try again this soon.
+const BIND_RETRY: Duration = Duration::from_secs(10);
 
 /// The TURN client core. See the module docs.
 pub struct Client {
@@ -353,7 +355,16 @@ impl Client {
     pub fn bind_channel(&mut self, now: Instant, peer: SocketAddr) -> Result<u16, Error> {
         self.require_allocated("bind_channel before the allocation exists")?;
         if let Some(c) = self.chans.get(&peer) {
-            return Ok(c.number);
+            let number = c.number;
+            let in_flight = self
+                .pending
+                .values()
+                .any(|p| p.kind == Kind::Bind(peer, number));
+            if !c.bound && !in_flight {
+                // An earlier attempt timed out: try again with the same number.
+                self.request(now, Kind::Bind(peer, number), 0)?;
+            }
+            return Ok(number);
         }
         if self.chans.len() >= self.config.max_channels
             || self.by_number.len() > usize::from(wire::MAX_CHANNEL - wire::MIN_CHANNEL)
@@ -825,7 +836,7 @@ impl Client {
         true
     }
 
-    fn on_failure(&mut self, _now: Instant, kind: Kind, code: Option<u16>) {
+    fn on_failure(&mut self, now: Instant, kind: Kind, code: Option<u16>) {
         match kind {
             Kind::Allocate => {
                 self.state = State::Closed;
@@ -852,8 +863,17 @@ impl Client {
                 self.push_event(ClientEvent::PermissionFailed { peer, code });
             }
             Kind::Bind(peer, number) => {
-                self.chans.remove(&peer);
-                self.by_number.remove(&number);
+                if code.is_some() {
+                    self.chans.remove(&peer);
+                    self.by_number.remove(&number);
+                } else if let Some(c) = self.chans.get_mut(&peer) {
+                    // Timed out: the server may have bound it anyway (the response was
+                    // lost), so the number stays reserved for this peer; a bound channel
+                    // retries its refresh soon, an unbound one when `bind_channel` is
+                    // called again (RFC 8656 section 11: rebinding the same pair is a
+                    // refresh, another number for the same peer would be refused).
+                    c.refresh_at = c.bound.then(|| now + BIND_RETRY);
+                }
                 self.push_event(ClientEvent::ChannelBindFailed { peer, code });
             }
         }

@@ -426,15 +426,44 @@ proptest::proptest! {
         );
         let a = w.add_client("8.8.4.4:5000", "alice", "alice-pass", seed);
         let p = w.add_peer("8.8.8.8:7000", true);
-        let now = w.net.now();
-        w.client(a).allocate(now).unwrap();
-        w.run_for(Duration::from_secs(40));
+        // A transaction can legitimately time out (all 7 transmissions lost); the client
+        // reports it, and the application retries. Three attempts make failure unlikely
+        // enough that a failure here means a bug, not bad luck.
+        for attempt in 0..3u64 {
+            if attempt > 0 {
+                let mut cfg = ClientConfig::new(w.server_addr, "alice", "alice-pass");
+                cfg.seed = Some(seed + attempt);
+                w.clients[a].1 = Client::new(cfg, w.net.now());
+                // The server may hold the allocation whose response was lost: a retry from
+                // the same 5-tuple would get 437 (RFC 8656 section 7.2), so use a new port.
+                w.clients[a].0 = SocketAddr::new(w.clients[a].0.ip(), 5000 + attempt as u16);
+            }
+            let now = w.net.now();
+            w.client(a).allocate(now).unwrap();
+            // 401 then the authenticated request: two transactions of up to 39.5 s each.
+            w.run_for(Duration::from_secs(90));
+            if w.clients[a].1.is_allocated() {
+                break;
+            }
+            proptest::prop_assert!(
+                w.events(a).contains(&ClientEvent::AllocationFailed { code: None }),
+                "seed {}: {:?}", seed, w.events(a)
+            );
+        }
         proptest::prop_assert!(w.clients[a].1.is_allocated(), "seed {seed}: {:?}", w.events(a));
         let relay = w.clients[a].1.relayed_addresses()[0];
         let peer = w.peers[p].addr;
-        let now = w.net.now();
-        let ch = w.client(a).bind_channel(now, peer).unwrap();
-        w.run_for(Duration::from_secs(40));
+        let mut ch = 0;
+        for _ in 0..3 {
+            let now = w.net.now();
+            ch = w.client(a).bind_channel(now, peer).unwrap();
+            w.run_for(Duration::from_secs(40));
+            if w.clients[a].1.channel_of(peer).is_some() {
+                break;
+            }
+            let timed_out = ClientEvent::ChannelBindFailed { peer, code: None };
+            proptest::prop_assert!(w.events(a).contains(&timed_out), "seed {}", seed);
+        }
         proptest::prop_assert_eq!(w.clients[a].1.channel_of(peer), Some(ch), "seed {}", seed);
         let now = w.net.now();
         for i in 0..30u8 {
