@@ -20,6 +20,7 @@ use crate::{hex, pcap};
 mod stun;
 mod dtls;
 mod rtp;
+mod srtp;
 
 /// Arguments of `sansrtc decode`.
 #[derive(clap::Args, Debug)]
@@ -48,6 +49,11 @@ pub struct Args {
     /// Name RTP header extension ID as URI (as in `a=extmap:ID URI`); repeatable.
     #[arg(long, value_name = "ID=URI", value_parser = parse_extmap)]
     extmap: Vec<(u8, String)>,
+    /// Unprotect SRTP/SRTCP with this master key and salt before decoding, tracking ROC and
+    /// replay across packets as a receiver would: PROFILE:KEY_SALT_HEX, PROFILE an RFC 5764
+    /// name such as SRTP_AES128_CM_HMAC_SHA1_80 or SRTP_AEAD_AES_128_GCM.
+    #[arg(long, value_name = "PROFILE:KEY_SALT_HEX")]
+    srtp: Option<String>,
 }
 
 /// Parses `--extmap ID=URI` (also accepts `ID URI`, as written in SDP).
@@ -96,6 +102,8 @@ struct Decoder {
     dtls: dtls::DtlsDecoder,
     /// `--extmap` id -> URI, for naming RTP header extensions.
     extmap: Vec<(u8, String)>,
+    /// `--srtp`: the receiver session that unprotects RTP/RTCP-range datagrams first.
+    srtp: Option<srtp::SrtpDecoder>,
 }
 
 impl Decoder {
@@ -115,12 +123,28 @@ impl Decoder {
                 out.insert("channel_data".into(), self.channel_data(bytes, depth));
             }
             "RTP/RTCP" => {
-                // RFC 5761 section 4: payload types 64-95 (with the marker bit) are RTCP.
-                let is_rtcp = matches!(bytes.get(1).map(|b| b & 0x7f), Some(64..=95));
+                // RFC 5761 section 4: RTCP packet types are 192-223 in the second octet (RTP
+                // payload types 64-95 with the marker bit set). Without the marker bit, e.g.
+                // RFC 7714's test packet with payload type 64 (0x40), it is RTP.
+                let is_rtcp = matches!(bytes.get(1), Some(192..=223));
                 out.insert(
                     "rtp_or_rtcp".into(),
                     Value::from(if is_rtcp { "RTCP" } else { "RTP" }),
                 );
+                let plain;
+                let bytes = match self.srtp.as_mut().map(|s| s.unprotect(bytes)) {
+                    None => bytes,
+                    Some(Ok(p)) => {
+                        out.insert("srtp".into(), Value::from("authenticated"));
+                        out.insert("plaintext_length".into(), Value::from(p.len()));
+                        plain = p;
+                        &plain[..]
+                    }
+                    Some(Err(e)) => {
+                        out.insert("srtp_error".into(), Value::from(e));
+                        return;
+                    }
+                };
                 if is_rtcp {
                     out.insert("rtcp".into(), rtp::decode_rtcp(bytes));
                 } else {
@@ -252,6 +276,15 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut decoder = Decoder::default();
     decoder.extmap.extend(args.extmap.iter().cloned());
+    if let Some(spec) = &args.srtp {
+        match srtp::SrtpDecoder::new(spec) {
+            Ok(d) => decoder.srtp = Some(d),
+            Err(e) => {
+                eprintln!("sansrtc decode: --srtp: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let mut all = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
         let mut m = Map::new();
