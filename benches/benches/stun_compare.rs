@@ -9,7 +9,12 @@
 //! Setup checks that both stacks produce the same bytes and accept each other's output.
 
 // Bench code: a panic is a failed setup; criterion_group! generates an undocumented fn.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
@@ -85,18 +90,16 @@ mod sansrtc {
 
 mod webrtc_rs {
     use super::*;
-    use rtc_stun::attributes::{ATTR_ICE_CONTROLLING, ATTR_PRIORITY, ATTR_USE_CANDIDATE, ATTR_USERNAME};
+    use rtc_stun::attributes::{
+        ATTR_ICE_CONTROLLING, ATTR_PRIORITY, ATTR_USE_CANDIDATE, ATTR_USERNAME,
+    };
     use rtc_stun::crypto::RTCCrypto;
     use rtc_stun::fingerprint::FINGERPRINT;
     use rtc_stun::integrity::MessageIntegrity;
     use rtc_stun::message::{BINDING_REQUEST, Getter, Message, Setter, TransactionId};
     use rtc_stun::textattrs::Username;
 
-    pub fn build(
-        m: &mut Message,
-        username: &Username,
-        integrity: &MessageIntegrity<'_>,
-    ) -> usize {
+    pub fn build(m: &mut Message, username: &Username, integrity: &MessageIntegrity<'_>) -> usize {
         m.reset();
         m.set_type(BINDING_REQUEST);
         m.transaction_id = TransactionId(TXID);
@@ -117,7 +120,10 @@ mod webrtc_rs {
         let mut u = Username::new(ATTR_USERNAME, String::new());
         u.get_from(m).unwrap();
         let p = m.get(ATTR_PRIORITY).unwrap();
-        (u.to_string().len(), u32::from_be_bytes(p[..4].try_into().unwrap()))
+        (
+            u.to_string().len(),
+            u32::from_be_bytes(p[..4].try_into().unwrap()),
+        )
     }
 }
 
@@ -129,11 +135,10 @@ fn bench(c: &mut Criterion<OnCpuTime>) {
 
     let provider = rtc_stun::crypto::default_provider().expect("rtc-stun crypto provider");
     let crypto = provider.crypto();
-    let integrity =
-        rtc_stun::integrity::MessageIntegrity::new_short_term_integrity_with_provider(
-            PASSWORD.to_owned(),
-            crypto,
-        );
+    let integrity = rtc_stun::integrity::MessageIntegrity::new_short_term_integrity_with_provider(
+        PASSWORD.to_owned(),
+        crypto,
+    );
     let username = rtc_stun::textattrs::Username::new(
         rtc_stun::attributes::ATTR_USERNAME,
         USERNAME.to_owned(),
@@ -156,7 +161,13 @@ fn bench(c: &mut Criterion<OnCpuTime>) {
     });
     let mut dm = rtc_stun::message::Message::new();
     g.bench_function("rtc-stun/decode_verify", |b| {
-        b.iter(|| black_box(webrtc_rs::decode_verify(&mut dm, crypto, black_box(&theirs))))
+        b.iter(|| {
+            black_box(webrtc_rs::decode_verify(
+                &mut dm,
+                crypto,
+                black_box(&theirs),
+            ))
+        })
     });
     let mut out = [0u8; 128];
     g.bench_function("sansrtc/encode_sign", |b| {

@@ -76,7 +76,10 @@ fn json_output_has_every_attribute() {
     let xma = &resp["attributes"][1];
     assert_eq!(xma["name"], "XOR-MAPPED-ADDRESS");
     assert_eq!(xma["family"], "IPv6");
-    assert_eq!(xma["address"], "[2001:db8:1234:5678:11:2233:4455:6677]:32853");
+    assert_eq!(
+        xma["address"],
+        "[2001:db8:1234:5678:11:2233:4455:6677]:32853"
+    );
 }
 
 #[test]
@@ -93,5 +96,10 @@ fn tampered_fingerprint_is_reported() {
     let json = run(&["--json", &RFC5769_REQUEST[..120]]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v[0]["stun"]["transaction_id"], "b7e7a701bc34d686fa87dfae");
-    assert!(v[0]["stun"]["error"].as_str().unwrap().contains("malformed"));
+    assert!(
+        v[0]["stun"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("malformed")
+    );
 }

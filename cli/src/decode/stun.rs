@@ -79,7 +79,10 @@ pub fn decode(datagram: &[u8]) -> Value {
             out.insert("error".into(), Value::from(e.to_string()));
         }
     }
-    out.insert("message_type".into(), Value::from(format!("0x{raw_type:04x}")));
+    out.insert(
+        "message_type".into(),
+        Value::from(format!("0x{raw_type:04x}")),
+    );
     out.insert("message_length".into(), Value::from(length));
     out.insert(
         "magic_cookie".into(),
@@ -156,11 +159,13 @@ fn attribute<T: AsRef<[u8]>>(m: &Message<T>, a: &RawAttribute<'_>, txid: &Transa
     o.insert("type".into(), Value::from(format!("0x{:04x}", a.attr_type)));
     o.insert(
         "name".into(),
-        Value::from(attr_name(a.attr_type).unwrap_or(if is_comprehension_required(a.attr_type) {
-            "unknown (comprehension-required)"
-        } else {
-            "unknown (comprehension-optional)"
-        })),
+        Value::from(
+            attr_name(a.attr_type).unwrap_or(if is_comprehension_required(a.attr_type) {
+                "unknown (comprehension-required)"
+            } else {
+                "unknown (comprehension-optional)"
+            }),
+        ),
     );
     o.insert("length".into(), Value::from(a.value.len()));
     if a.padding.iter().any(|&b| b != 0) {
@@ -252,7 +257,10 @@ fn attribute<T: AsRef<[u8]>>(m: &Message<T>, a: &RawAttribute<'_>, txid: &Transa
         }
         attr::CHANNEL_NUMBER if a.value.len() == 4 => put(
             "channel",
-            Value::from(format!("0x{:04x}", be_u32(a.value).unwrap_or_default() >> 16)),
+            Value::from(format!(
+                "0x{:04x}",
+                be_u32(a.value).unwrap_or_default() >> 16
+            )),
         ),
         attr::REQUESTED_TRANSPORT if a.value.len() == 4 => {
             let proto = a.value.first().copied().unwrap_or_default();
@@ -275,4 +283,3 @@ fn attribute<T: AsRef<[u8]>>(m: &Message<T>, a: &RawAttribute<'_>, txid: &Transa
     }
     Value::Object(o)
 }
-
