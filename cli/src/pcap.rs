@@ -58,11 +58,19 @@ struct Endian(bool); // true = big endian
 impl Endian {
     fn u16(self, d: &[u8], at: usize) -> Option<u16> {
         let b: [u8; 2] = d.get(at..at + 2)?.try_into().ok()?;
-        Some(if self.0 { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
+        Some(if self.0 {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
     }
     fn u32(self, d: &[u8], at: usize) -> Option<u32> {
         let b: [u8; 4] = d.get(at..at + 4)?.try_into().ok()?;
-        Some(if self.0 { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+        Some(if self.0 {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
     }
 }
 
@@ -98,9 +106,19 @@ fn parse_pcap(data: &[u8]) -> Result<Capture, String> {
             .ok_or_else(|| {
                 format!("pcap: record {frame} at offset {at} claims {incl} bytes past the end of the file")
             })?;
-        let micros = if nanos { u64::from(frac) / 1000 } else { u64::from(frac) };
+        let micros = if nanos {
+            u64::from(frac) / 1000
+        } else {
+            u64::from(frac)
+        };
         let time_us = u64::from(sec) * 1_000_000 + micros;
-        push_frame(&mut capture, frame, Some(time_us), linktype, data.get(start..end).unwrap_or_default());
+        push_frame(
+            &mut capture,
+            frame,
+            Some(time_us),
+            linktype,
+            data.get(start..end).unwrap_or_default(),
+        );
         at = end;
     }
     Ok(capture)
@@ -130,12 +148,16 @@ fn parse_pcapng(data: &[u8]) -> Result<Capture, String> {
         };
         let len = len as usize;
         if len < 12 || len % 4 != 0 {
-            return Err(format!("pcapng: block at offset {at} has invalid length {len}"));
+            return Err(format!(
+                "pcapng: block at offset {at} has invalid length {len}"
+            ));
         }
         let end = at
             .checked_add(len)
             .filter(|e| *e <= data.len())
-            .ok_or_else(|| format!("pcapng: block at offset {at} claims {len} bytes past the end of the file"))?;
+            .ok_or_else(|| {
+                format!("pcapng: block at offset {at} claims {len} bytes past the end of the file")
+            })?;
         let body = data.get(at + 8..end - 4).unwrap_or_default();
         match kind {
             // Interface Description Block: linktype, then options (if_tsresol = 9).
@@ -143,7 +165,8 @@ fn parse_pcapng(data: &[u8]) -> Result<Capture, String> {
                 let linktype = u32::from(endian.u16(body, 0).unwrap_or(0));
                 let mut ticks = 1_000_000u64;
                 let mut o = 8usize;
-                while let (Some(code), Some(olen)) = (endian.u16(body, o), endian.u16(body, o + 2)) {
+                while let (Some(code), Some(olen)) = (endian.u16(body, o), endian.u16(body, o + 2))
+                {
                     if code == 0 {
                         break;
                     }
@@ -157,7 +180,7 @@ fn parse_pcapng(data: &[u8]) -> Result<Capture, String> {
                             };
                         }
                     }
-                    o += 4 + (usize::from(olen) + 3) / 4 * 4;
+                    o += 4 + usize::from(olen).div_ceil(4) * 4;
                 }
                 if interfaces.len() < 4096 {
                     interfaces.push((linktype, ticks.max(1)));
@@ -175,11 +198,15 @@ fn parse_pcapng(data: &[u8]) -> Result<Capture, String> {
                     return Err(format!("pcapng: packet block at offset {at} truncated"));
                 };
                 let Some(&(linktype, ticks)) = interfaces.get(iface as usize) else {
-                    return Err(format!("pcapng: packet block at offset {at} names unknown interface {iface}"));
+                    return Err(format!(
+                        "pcapng: packet block at offset {at} names unknown interface {iface}"
+                    ));
                 };
                 let pkt = body
                     .get(20..20usize.saturating_add(caplen as usize))
-                    .ok_or_else(|| format!("pcapng: packet block at offset {at} claims {caplen} bytes"))?;
+                    .ok_or_else(|| {
+                        format!("pcapng: packet block at offset {at} claims {caplen} bytes")
+                    })?;
                 let ts = (u64::from(hi) << 32) | u64::from(lo);
                 let time_us = u64::try_from(u128::from(ts) * 1_000_000 / u128::from(ticks)).ok();
                 push_frame(&mut capture, frame, time_us, linktype, pkt);
@@ -189,7 +216,9 @@ fn parse_pcapng(data: &[u8]) -> Result<Capture, String> {
                 frame += 1;
                 let linktype = interfaces.first().map(|i| i.0).unwrap_or(1);
                 let caplen = endian.u32(body, 0).unwrap_or(0) as usize;
-                let pkt = body.get(4..4usize.saturating_add(caplen)).unwrap_or_default();
+                let pkt = body
+                    .get(4..4usize.saturating_add(caplen))
+                    .unwrap_or_default();
                 push_frame(&mut capture, frame, None, linktype, pkt);
             }
             _ => {}
@@ -202,7 +231,13 @@ fn parse_pcapng(data: &[u8]) -> Result<Capture, String> {
     Ok(capture)
 }
 
-fn push_frame(capture: &mut Capture, frame: usize, time_us: Option<u64>, linktype: u32, pkt: &[u8]) {
+fn push_frame(
+    capture: &mut Capture,
+    frame: usize,
+    time_us: Option<u64>,
+    linktype: u32,
+    pkt: &[u8],
+) {
     match link_to_udp(linktype, pkt) {
         Some((src, dst, payload)) => capture.datagrams.push(Datagram {
             frame,
@@ -255,7 +290,11 @@ fn link_to_udp(linktype: u32, pkt: &[u8]) -> Option<(SocketAddr, SocketAddr, &[u
             let src: [u8; 4] = ip.get(12..16)?.try_into().ok()?;
             let dst: [u8; 4] = ip.get(16..20)?.try_into().ok()?;
             let ip = ip.get(..total.min(ip.len()))?;
-            udp(IpAddr::V4(Ipv4Addr::from(src)), IpAddr::V4(Ipv4Addr::from(dst)), ip.get(ihl..)?)
+            udp(
+                IpAddr::V4(Ipv4Addr::from(src)),
+                IpAddr::V4(Ipv4Addr::from(dst)),
+                ip.get(ihl..)?,
+            )
         }
         6 => {
             // Only UDP directly after the fixed header (no extension headers).
@@ -264,7 +303,11 @@ fn link_to_udp(linktype: u32, pkt: &[u8]) -> Option<(SocketAddr, SocketAddr, &[u
             }
             let src: [u8; 16] = ip.get(8..24)?.try_into().ok()?;
             let dst: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
-            udp(IpAddr::V6(Ipv6Addr::from(src)), IpAddr::V6(Ipv6Addr::from(dst)), ip.get(40..)?)
+            udp(
+                IpAddr::V6(Ipv6Addr::from(src)),
+                IpAddr::V6(Ipv6Addr::from(dst)),
+                ip.get(40..)?,
+            )
         }
         _ => None,
     }
@@ -276,7 +319,11 @@ fn udp(src: IpAddr, dst: IpAddr, seg: &[u8]) -> Option<(SocketAddr, SocketAddr, 
     let len = usize::from(u16::from_be_bytes(seg.get(4..6)?.try_into().ok()?));
     // A truncated capture (snaplen) keeps what it has.
     let payload = seg.get(8..len.max(8).min(seg.len()))?;
-    Some((SocketAddr::new(src, sport), SocketAddr::new(dst, dport), payload))
+    Some((
+        SocketAddr::new(src, sport),
+        SocketAddr::new(dst, dport),
+        payload,
+    ))
 }
 
 /// Builds a classic little-endian pcap (LINKTYPE_RAW) from datagrams: used by tests.
@@ -292,7 +339,20 @@ pub fn write_pcap_raw(datagrams: &[(SocketAddr, SocketAddr, Vec<u8>)]) -> Vec<u8
             panic!("test helper is IPv4 only")
         };
         let total = 28 + payload.len();
-        let mut pkt = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0x40, 0, 64, 17, 0, 0];
+        let mut pkt = vec![
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0x40,
+            0,
+            64,
+            17,
+            0,
+            0,
+        ];
         pkt.extend_from_slice(&s.octets());
         pkt.extend_from_slice(&d.octets());
         pkt.extend_from_slice(&src.port().to_be_bytes());
@@ -320,7 +380,11 @@ mod tests {
     #[test]
     fn pcap_raw_round_trip() {
         let dgrams = vec![
-            (addr("127.0.0.1:5000"), addr("127.0.0.1:3478"), vec![0, 1, 0, 0]),
+            (
+                addr("127.0.0.1:5000"),
+                addr("127.0.0.1:3478"),
+                vec![0, 1, 0, 0],
+            ),
             (addr("10.0.0.2:1"), addr("10.0.0.3:2"), vec![0x80; 30]),
         ];
         let cap = parse(&write_pcap_raw(&dgrams)).unwrap();
@@ -336,7 +400,9 @@ mod tests {
     #[test]
     fn pcapng_ethernet() {
         // SHB, IDB (Ethernet), one EPB with an Ethernet/IPv4/UDP frame.
-        let mut ip = vec![0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+        let mut ip = vec![
+            0x45, 0, 0, 32, 0, 0, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8,
+        ];
         ip.extend_from_slice(&[0x13, 0x88, 0x0d, 0x96, 0, 12, 0, 0, 0xde, 0xad, 0xbe, 0xef]);
         let mut eth = vec![0u8; 12];
         eth.extend_from_slice(&[0x08, 0x00]);

@@ -69,7 +69,10 @@ fn server_config(args: &Args) -> ServerConfig {
 
 /// Runs the server until Ctrl-C / SIGTERM.
 pub fn run(args: Args) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("sansrtc stun-server: cannot start the runtime: {e}");
@@ -104,7 +107,10 @@ async fn bind(args: &Args) -> Result<(Option<UdpSocket>, Option<TcpListener>), S
             Err(e) => return Err(format!("cannot bind TCP {tcp_addr}: {e}")),
         }
     }
-    Err(format!("no port free for both UDP and TCP on {}", args.listen.ip()))
+    Err(format!(
+        "no port free for both UDP and TCP on {}",
+        args.listen.ip()
+    ))
 }
 
 async fn serve(args: Args) -> ExitCode {
@@ -122,11 +128,20 @@ async fn serve(args: Args) -> ExitCode {
     if let Some(Ok(a)) = tcp.as_ref().map(TcpListener::local_addr) {
         listening.push(format!("tcp {a}"));
     }
-    eprintln!("sansrtc stun-server: listening on {}", listening.join(" and "));
+    eprintln!(
+        "sansrtc stun-server: listening on {}",
+        listening.join(" and ")
+    );
 
     let counters = Arc::new(Counters::default());
     let config = server_config(&args);
-    let udp_task = udp.map(|s| tokio::spawn(udp_loop(s, BindingServer::new(config.clone()), counters.clone())));
+    let udp_task = udp.map(|s| {
+        tokio::spawn(udp_loop(
+            s,
+            BindingServer::new(config.clone()),
+            counters.clone(),
+        ))
+    });
     let tcp_task = tcp.map(|l| {
         tokio::spawn(tcp_accept_loop(
             l,
@@ -187,7 +202,9 @@ async fn udp_loop(socket: UdpSocket, mut server: BindingServer, counters: Arc<Co
             Err(_) => continue,
         };
         counters.udp_in.fetch_add(1, Ordering::Relaxed);
-        let Some(request) = buf.get(..n) else { continue };
+        let Some(request) = buf.get(..n) else {
+            continue;
+        };
         if let Some(len) = server.handle(request, from, &mut out) {
             if let Some(resp) = out.get(..len) {
                 if socket.send_to(resp, from).await.is_ok() {
@@ -242,7 +259,9 @@ async fn tcp_connection(
         loop {
             match framing::message_len(&buf) {
                 Ok(Some(len)) if len > MAX_TCP_MESSAGE => {
-                    counters.tcp_closed_bad_framing.fetch_add(1, Ordering::Relaxed);
+                    counters
+                        .tcp_closed_bad_framing
+                        .fetch_add(1, Ordering::Relaxed);
                     return;
                 }
                 Ok(Some(len)) if len <= buf.len() => {
@@ -260,7 +279,9 @@ async fn tcp_connection(
                 }
                 Ok(_) => break,
                 Err(_) => {
-                    counters.tcp_closed_bad_framing.fetch_add(1, Ordering::Relaxed);
+                    counters
+                        .tcp_closed_bad_framing
+                        .fetch_add(1, Ordering::Relaxed);
                     return;
                 }
             }
