@@ -20,7 +20,10 @@ impl SrtpDecoder {
             .ok_or_else(|| format!("expected PROFILE:KEY_SALT_HEX, got {spec:?}"))?;
         let profile: ProtectionProfile = name.parse().map_err(|_| {
             let known: Vec<&str> = ProtectionProfile::ALL.iter().map(|p| p.name()).collect();
-            format!("unknown SRTP profile {name:?} (known: {})", known.join(", "))
+            format!(
+                "unknown SRTP profile {name:?} (known: {})",
+                known.join(", ")
+            )
         })?;
         let key_salt = hex::decode(key).map_err(|e| format!("bad key hex: {e}"))?;
         let need = profile.master_key_len() + profile.master_salt_len();
