@@ -28,7 +28,10 @@ fn transport() -> TransportSpec {
         ice_options: vec!["trickle".into()],
         ice_lite: false,
         // Any well-formed digest: the peers only check it against the DTLS certificate later.
-        fingerprints: vec![Fingerprint { hash: HashFunction::Sha256, digest: (1..=32).collect() }],
+        fingerprints: vec![Fingerprint {
+            hash: HashFunction::Sha256,
+            digest: (1..=32).collect(),
+        }],
     }
 }
 
@@ -64,9 +67,16 @@ fn check(offer: &SessionDescription, answer: &SessionDescription) -> Result<Stri
     let mut accepted = 0;
     for (i, (o, a)) in offer.media.iter().zip(&answer.media).enumerate() {
         if o.mid() != a.mid() {
-            return Err(format!("m-section {i}: mid {:?} != offered {:?}", a.mid(), o.mid()));
+            return Err(format!(
+                "m-section {i}: mid {:?} != offered {:?}",
+                a.mid(),
+                o.mid()
+            ));
         }
-        let (om, am) = (o.media_line().ok_or("no m=")?, a.media_line().ok_or("no m=")?);
+        let (om, am) = (
+            o.media_line().ok_or("no m=")?,
+            a.media_line().ok_or("no m=")?,
+        );
         if am.port == 0 {
             continue;
         }
@@ -74,19 +84,27 @@ fn check(offer: &SessionDescription, answer: &SessionDescription) -> Result<Stri
         let offered: Vec<u8> = om.payload_types().collect();
         for pt in am.payload_types() {
             if !offered.contains(&pt) {
-                return Err(format!("m-section {i}: answer payload type {pt} was not offered"));
+                return Err(format!(
+                    "m-section {i}: answer payload type {pt} was not offered"
+                ));
             }
         }
         let oext = offer.extmaps_for(i);
         for e in a.extmaps() {
             if !oext.iter().any(|x| x.id == e.id && x.uri == e.uri) {
-                return Err(format!("m-section {i}: extmap {} {} not as offered", e.id, e.uri));
+                return Err(format!(
+                    "m-section {i}: extmap {} {} not as offered",
+                    e.id, e.uri
+                ));
             }
         }
         if answer.ice_credentials(i).is_none() || answer.fingerprints_for(i).is_empty() {
             return Err(format!("m-section {i}: no ICE credentials or fingerprint"));
         }
-        if !matches!(answer.setup_for(i).map(|s| s.as_str()), Some("active" | "passive")) {
+        if !matches!(
+            answer.setup_for(i).map(|s| s.as_str()),
+            Some("active" | "passive")
+        ) {
             return Err(format!("m-section {i}: answer setup is not active/passive"));
         }
     }
@@ -95,7 +113,12 @@ fn check(offer: &SessionDescription, answer: &SessionDescription) -> Result<Stri
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let out = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let out = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["offer"] => {
             let mut a = MediaSpec::media(MediaKind::Audio, "0", Direction::SendRecv, audio());
             a.extensions = EXTS.iter().take(3).map(|s| s.to_string()).collect();
@@ -131,7 +154,9 @@ fn main() -> ExitCode {
                 sctp_port: 5000,
                 max_message_size: 262_144,
             };
-            create_answer(&o, &spec).map(|s| s.serialize()).map_err(|e| e.to_string())
+            create_answer(&o, &spec)
+                .map(|s| s.serialize())
+                .map_err(|e| e.to_string())
         }),
         ["check", offer, answer] => {
             read(offer).and_then(|o| read(answer).and_then(|a| check(&o, &a)))
