@@ -18,7 +18,11 @@ mod ours {
 
     pub fn run(size: usize, zero_checksum: bool) -> usize {
         let mut now = Instant::now();
-        let c = |s| Config { seed: Some(s), zero_checksum, ..Config::default() };
+        let c = |s| Config {
+            seed: Some(s),
+            zero_checksum,
+            ..Config::default()
+        };
         let mut a = Association::new(c(1), now);
         let mut b = Association::new(c(2), now);
         a.connect(now).unwrap();
@@ -27,7 +31,8 @@ mod ours {
         while got < TOTAL {
             if a.is_established() {
                 while sent < TOTAL && a.send_buffer_used() + size <= 4 << 20 {
-                    a.send(now, 0, 53, msg.clone(), SendOptions::default()).unwrap();
+                    a.send(now, 0, 53, msg.clone(), SendOptions::default())
+                        .unwrap();
                     sent += size;
                 }
             }
@@ -47,7 +52,11 @@ mod ours {
             }
             while a.poll_event().is_some() {}
             if !moved {
-                let t = [a.poll_timeout(), b.poll_timeout()].into_iter().flatten().min().unwrap();
+                let t = [a.poll_timeout(), b.poll_timeout()]
+                    .into_iter()
+                    .flatten()
+                    .min()
+                    .unwrap();
                 now = t.max(now);
                 a.handle_timeout(now);
                 b.handle_timeout(now);
@@ -60,8 +69,8 @@ mod ours {
 mod proto {
     use super::*;
     use sctp_proto::{
-        Association, AssociationHandle, ClientConfig, DatagramEvent, Endpoint, EndpointConfig, Payload,
-        PayloadProtocolIdentifier, ReliabilityType, TransportConfig, generate_snap_token,
+        Association, AssociationHandle, ClientConfig, DatagramEvent, Endpoint, EndpointConfig,
+        Payload, PayloadProtocolIdentifier, ReliabilityType, TransportConfig, generate_snap_token,
     };
 
     struct Peer {
@@ -72,7 +81,9 @@ mod proto {
 
     impl Peer {
         fn receive(&mut self, now: Instant, remote: SocketAddr, bytes: Bytes) {
-            if let Some((_, DatagramEvent::AssociationEvent(e))) = self.ep.handle(now, remote, None, None, bytes) {
+            if let Some((_, DatagramEvent::AssociationEvent(e))) =
+                self.ep.handle(now, remote, None, None, bytes)
+            {
                 self.assoc.handle_event(e);
             }
         }
@@ -84,7 +95,13 @@ mod proto {
                     }
                 }
                 while self.assoc.poll().is_some() {}
-                let Some(t) = self.assoc.poll_transmit(now).or_else(|| self.ep.poll_transmit()) else { break };
+                let Some(t) = self
+                    .assoc
+                    .poll_transmit(now)
+                    .or_else(|| self.ep.poll_transmit())
+                else {
+                    break;
+                };
                 if let Payload::RawEncode(p) = t.payload {
                     out.extend(p);
                 }
@@ -100,8 +117,15 @@ mod proto {
         let addr_b: SocketAddr = "127.0.0.1:5001".parse().unwrap();
         let mut ep_a = Endpoint::new(Arc::new(EndpointConfig::new()), None);
         let mut ep_b = Endpoint::new(Arc::new(EndpointConfig::new()), None);
-        let (ha, mut a) = ep_a.connect(ClientConfig::new().with_snap(ta.clone(), tb.clone()), addr_b).unwrap();
-        let (hb, mut b) = ep_b.connect(ClientConfig::new().with_snap(tb, ta), addr_a).unwrap();
+        let (ha, mut a) = ep_a
+            .connect(
+                ClientConfig::new().with_snap(ta.clone(), tb.clone()),
+                addr_b,
+            )
+            .unwrap();
+        let (hb, mut b) = ep_b
+            .connect(ClientConfig::new().with_snap(tb, ta), addr_a)
+            .unwrap();
         for assoc in [&mut a, &mut b] {
             assoc
                 .open_stream(0, PayloadProtocolIdentifier::Binary)
@@ -109,16 +133,30 @@ mod proto {
                 .set_reliability_params(false, ReliabilityType::Reliable, 0)
                 .unwrap();
         }
-        let mut a = Peer { ep: ep_a, assoc: a, handle: ha };
-        let mut b = Peer { ep: ep_b, assoc: b, handle: hb };
+        let mut a = Peer {
+            ep: ep_a,
+            assoc: a,
+            handle: ha,
+        };
+        let mut b = Peer {
+            ep: ep_b,
+            assoc: b,
+            handle: hb,
+        };
         let mut now = Instant::now();
         let msg = Bytes::from(vec![0x5au8; size]);
         let (mut sent, mut got) = (0, 0);
         let mut buf = Vec::new();
         let mut idle = 0;
         while got < TOTAL {
-            while sent < TOTAL && a.assoc.stream(0).unwrap().buffered_amount().unwrap() + size <= 4 << 20 {
-                a.assoc.stream(0).unwrap().write_sctp(&msg, PayloadProtocolIdentifier::Binary).unwrap();
+            while sent < TOTAL
+                && a.assoc.stream(0).unwrap().buffered_amount().unwrap() + size <= 4 << 20
+            {
+                a.assoc
+                    .stream(0)
+                    .unwrap()
+                    .write_sctp(&msg, PayloadProtocolIdentifier::Binary)
+                    .unwrap();
                 sent += size;
             }
             let mut moved = false;
@@ -138,7 +176,10 @@ mod proto {
             if !moved {
                 idle += 1;
                 assert!(idle < 100_000, "sctp-proto transfer stalled at {got}");
-                let t = [a.assoc.poll_timeout(), b.assoc.poll_timeout()].into_iter().flatten().min();
+                let t = [a.assoc.poll_timeout(), b.assoc.poll_timeout()]
+                    .into_iter()
+                    .flatten()
+                    .min();
                 now = t.unwrap_or(now + Duration::from_millis(10)).max(now);
                 a.assoc.handle_timeout(now);
                 b.assoc.handle_timeout(now);
@@ -152,7 +193,12 @@ mod proto {
 /// benches report CPU time, not wall time: the 2-core build machine is shared and loaded.
 fn thread_cpu() -> Duration {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    Duration::from_nanos(s.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0))
+    Duration::from_nanos(
+        s.split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
 }
 
 fn cpu_iter<F: FnMut() -> usize>(b: &mut criterion::Bencher<'_>, mut f: F) {
@@ -170,11 +216,17 @@ fn compare(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(TOTAL as u64));
     g.sample_size(10);
     for size in [64 * 1024, 1024] {
-        g.bench_with_input(BenchmarkId::new("sansrtc_crc32c", size), &size, |b, &s| cpu_iter(b, || ours::run(s, false)));
-        g.bench_with_input(BenchmarkId::new("sansrtc_zero_checksum", size), &size, |b, &s| {
-            cpu_iter(b, || ours::run(s, true))
+        g.bench_with_input(BenchmarkId::new("sansrtc_crc32c", size), &size, |b, &s| {
+            cpu_iter(b, || ours::run(s, false))
         });
-        g.bench_with_input(BenchmarkId::new("sctp_proto", size), &size, |b, &s| cpu_iter(b, || proto::run(s)));
+        g.bench_with_input(
+            BenchmarkId::new("sansrtc_zero_checksum", size),
+            &size,
+            |b, &s| cpu_iter(b, || ours::run(s, true)),
+        );
+        g.bench_with_input(BenchmarkId::new("sctp_proto", size), &size, |b, &s| {
+            cpu_iter(b, || proto::run(s))
+        });
     }
     g.finish();
 }

@@ -29,10 +29,14 @@ fn bench(c: &mut Criterion) {
             })
         });
         if let Ok(s) = sansrtc_sdp::SessionDescription::parse(text) {
-            g.bench_function("serialize/sansrtc-sdp", |b| b.iter(|| black_box(&s).serialize()));
+            g.bench_function("serialize/sansrtc-sdp", |b| {
+                b.iter(|| black_box(&s).serialize())
+            });
         }
         if let Ok(s) = webrtc_sdp::parse_sdp(text, false) {
-            g.bench_function("serialize/webrtc-sdp", |b| b.iter(|| black_box(&s).to_string()));
+            g.bench_function("serialize/webrtc-sdp", |b| {
+                b.iter(|| black_box(&s).to_string())
+            });
         }
         let mut r = Cursor::new(text.as_bytes());
         if let Ok(s) = rtc_sdp::description::session::SessionDescription::unmarshal(&mut r) {
