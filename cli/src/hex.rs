@@ -30,7 +30,11 @@ pub fn decode(text: &str) -> Result<Vec<u8>, String> {
             b'0'..=b'9' => Ok(c - b'0'),
             b'a'..=b'f' => Ok(c - b'a' + 10),
             b'A'..=b'F' => Ok(c - b'A' + 10),
-            _ => Err(format!("invalid hex character {:?} at digit {}", c as char, at + 1)),
+            _ => Err(format!(
+                "invalid hex character {:?} at digit {}",
+                c as char,
+                at + 1
+            )),
         }
     };
     digits
@@ -52,6 +56,10 @@ mod tests {
         assert_eq!(decode("0x00 01:ff-Ab").unwrap(), vec![0, 1, 0xff, 0xab]);
         assert_eq!(encode(&[0, 1, 0xff, 0xab]), "0001ffab");
         assert!(decode("abc").unwrap_err().contains("odd"));
-        assert!(decode("zz").unwrap_err().contains("invalid hex character 'z'"));
+        assert!(
+            decode("zz")
+                .unwrap_err()
+                .contains("invalid hex character 'z'")
+        );
     }
 }

@@ -36,10 +36,20 @@ impl Server {
         });
         let first = lines.recv_timeout(Duration::from_secs(10)).unwrap();
         // "sansrtc stun-server: listening on udp 127.0.0.1:P and tcp 127.0.0.1:P"
-        let udp = first.split("udp ").nth(1).unwrap().split(' ').next().unwrap();
+        let udp = first
+            .split("udp ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
         let tcp = first.split("tcp ").nth(1).unwrap();
         assert_eq!(udp, tcp, "UDP and TCP share the port: {first}");
-        Server { child, addr: udp.parse().unwrap(), lines }
+        Server {
+            child,
+            addr: udp.parse().unwrap(),
+            lines,
+        }
     }
 
     fn interrupt(&mut self) -> Vec<String> {
@@ -70,7 +80,8 @@ impl Drop for Server {
 
 fn request(txid: [u8; 12]) -> Vec<u8> {
     let mut buf = vec![0u8; 128];
-    let mut b = MessageBuilder::new(&mut buf, MessageType::BINDING_REQUEST, TransactionId(txid)).unwrap();
+    let mut b =
+        MessageBuilder::new(&mut buf, MessageType::BINDING_REQUEST, TransactionId(txid)).unwrap();
     b.software("sansrtc test").unwrap();
     let n = b.finish_with_fingerprint().unwrap();
     buf.truncate(n);
@@ -84,7 +95,10 @@ fn check_success(resp: &[u8], txid: [u8; 12], expect_mapped: SocketAddr) {
     assert_eq!(m.xor_mapped_address(), Some(expect_mapped));
     assert!(m.has_fingerprint());
     m.verify_fingerprint().unwrap();
-    assert_eq!(m.software(), Some(concat!("sansrtc ", env!("CARGO_PKG_VERSION"))));
+    assert_eq!(
+        m.software(),
+        Some(concat!("sansrtc ", env!("CARGO_PKG_VERSION")))
+    );
 }
 
 fn udp_client() -> UdpSocket {
@@ -119,7 +133,9 @@ fn udp_survives_garbage_flood() {
     let valid = request([9; 12]);
     for i in 0..5000usize {
         let datagram: Vec<u8> = match i % 4 {
-            0 => (0..rng.random_range(0..300)).map(|_| rng.random()).collect(),
+            0 => (0..rng.random_range(0..300))
+                .map(|_| rng.random())
+                .collect(),
             1 => valid[..rng.random_range(0..valid.len())].to_vec(),
             2 => {
                 let mut v = valid.clone();
@@ -199,10 +215,16 @@ fn tcp_garbage_closes_only_that_connection() {
 #[test]
 fn bad_flags_are_clear_errors() {
     let bin = env!("CARGO_BIN_EXE_sansrtc");
-    let out = Command::new(bin).args(["stun-server", "--listen", "nonsense"]).output().unwrap();
+    let out = Command::new(bin)
+        .args(["stun-server", "--listen", "nonsense"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("invalid value 'nonsense'") && err.contains("--listen"), "{err}");
+    assert!(
+        err.contains("invalid value 'nonsense'") && err.contains("--listen"),
+        "{err}"
+    );
 
     let out = Command::new(bin)
         .args(["stun-server", "--max-tcp-connections", "0"])
@@ -211,14 +233,21 @@ fn bad_flags_are_clear_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--max-tcp-connections"));
 
-    let out = Command::new(bin).args(["stun-server", "--no-udp", "--no-tcp"]).output().unwrap();
+    let out = Command::new(bin)
+        .args(["stun-server", "--no-udp", "--no-tcp"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
 
     // A port in use is a clear runtime error, not a panic.
     let taken = UdpSocket::bind("127.0.0.1:0").unwrap();
     let out = Command::new(bin)
-        .args(["stun-server", "--listen", &taken.local_addr().unwrap().to_string()])
+        .args([
+            "stun-server",
+            "--listen",
+            &taken.local_addr().unwrap().to_string(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -233,7 +262,14 @@ fn help_explains_every_option() {
         .unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for opt in ["--listen", "--no-udp", "--no-tcp", "--software", "--max-tcp-connections", "--tcp-idle-timeout"] {
+    for opt in [
+        "--listen",
+        "--no-udp",
+        "--no-tcp",
+        "--software",
+        "--max-tcp-connections",
+        "--tcp-idle-timeout",
+    ] {
         assert!(help.contains(opt), "--help lacks {opt}:\n{help}");
     }
     assert!(help.contains("XOR-MAPPED-ADDRESS"));
