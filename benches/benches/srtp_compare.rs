@@ -2,7 +2,12 @@
 //! and unprotect of a 12-byte-header RTP packet with 160 and 1200 payload octets, for
 //! AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM, in the same run.
 
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -21,8 +26,7 @@ fn rtp(seq: u16, payload: usize) -> Vec<u8> {
 }
 
 fn ours(profile: sansrtc_srtp::ProtectionProfile) -> sansrtc_srtp::Session {
-    let cfg =
-        sansrtc_srtp::Config::new(profile, &KEY, &SALT[..profile.master_salt_len()]).unwrap();
+    let cfg = sansrtc_srtp::Config::new(profile, &KEY, &SALT[..profile.master_salt_len()]).unwrap();
     sansrtc_srtp::Session::new(cfg).unwrap()
 }
 
@@ -43,8 +47,16 @@ fn bench(c: &mut Criterion) {
     use rtc_srtp::protection_profile::ProtectionProfile as Theirs;
     use sansrtc_srtp::ProtectionProfile as Ours;
     for (name, our_p, their_p) in [
-        ("AES_CM_128_HMAC_SHA1_80", Ours::Aes128CmHmacSha1_80, Theirs::Aes128CmHmacSha1_80),
-        ("AEAD_AES_128_GCM", Ours::AeadAes128Gcm, Theirs::AeadAes128Gcm),
+        (
+            "AES_CM_128_HMAC_SHA1_80",
+            Ours::Aes128CmHmacSha1_80,
+            Theirs::Aes128CmHmacSha1_80,
+        ),
+        (
+            "AEAD_AES_128_GCM",
+            Ours::AeadAes128Gcm,
+            Theirs::AeadAes128Gcm,
+        ),
     ] {
         for payload in [160usize, 1200] {
             let mut g = c.benchmark_group(format!("srtp_compare/{name}/{payload}"));

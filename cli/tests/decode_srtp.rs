@@ -43,7 +43,9 @@ fn unprotects_srtp_and_srtcp_with_replay_state() {
     let spec = format!("SRTP_AES128_CM_HMAC_SHA1_80:{KEY_SALT}");
     let mut tampered = RTP3.to_string();
     tampered.replace_range(30..32, "00");
-    let v = json(&["--srtp", &spec, RTP1, &tampered, RTP3, RTP1, RTCP1, "800f12"]);
+    let v = json(&[
+        "--srtp", &spec, RTP1, &tampered, RTP3, RTP1, RTCP1, "800f12",
+    ]);
     let v = v.as_array().unwrap();
     assert_eq!(v.len(), 6);
 

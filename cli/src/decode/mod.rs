@@ -17,10 +17,10 @@ use serde_json::{Map, Value, json};
 use crate::{hex, pcap};
 
 // Protocol decoders: one `mod` line each.
-mod stun;
 mod dtls;
 mod rtp;
 mod srtp;
+mod stun;
 
 /// Arguments of `sansrtc decode`.
 #[derive(clap::Args, Debug)]
@@ -171,7 +171,9 @@ impl Decoder {
         if channel > 0x4fff {
             m.insert(
                 "error".into(),
-                Value::from(format!("channel number 0x{channel:04x} is outside 0x4000-0x4fff")),
+                Value::from(format!(
+                    "channel number 0x{channel:04x} is outside 0x4000-0x4fff"
+                )),
             );
         }
         match rest.get(..len) {
@@ -260,7 +262,9 @@ fn read_inputs(args: &Args) -> Result<Vec<Input>, String> {
         }
     }
     if args.hex.is_empty() && args.file.is_none() && args.pcap.is_none() {
-        return Err("nothing to decode: give hex datagrams, --file PATH or --pcap PATH (see --help)".into());
+        return Err(
+            "nothing to decode: give hex datagrams, --file PATH or --pcap PATH (see --help)".into(),
+        );
     }
     Ok(inputs)
 }
@@ -291,7 +295,10 @@ pub fn run(args: Args) -> ExitCode {
         m.insert("index".into(), Value::from(i + 1));
         m.insert("origin".into(), Value::from(input.origin.clone()));
         if let Some(t) = input.time_us {
-            m.insert("time".into(), Value::from(format!("{}.{:06}", t / 1_000_000, t % 1_000_000)));
+            m.insert(
+                "time".into(),
+                Value::from(format!("{}.{:06}", t / 1_000_000, t % 1_000_000)),
+            );
         }
         if let (Some(s), Some(d)) = (input.src, input.dst) {
             m.insert("src".into(), Value::from(s.to_string()));
@@ -318,7 +325,12 @@ pub fn run(args: Args) -> ExitCode {
 
 /// `#1 STUN 20 bytes (arg 1) 1.2.3.4:5 -> 6.7.8.9:10` then the decoded fields, indented.
 fn render_datagram(m: &Map<String, Value>) -> String {
-    let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let s = |k: &str| {
+        m.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     let mut line = format!(
         "#{} {} {} bytes ({})",
         m.get("index").and_then(Value::as_u64).unwrap_or(0),
@@ -334,7 +346,10 @@ fn render_datagram(m: &Map<String, Value>) -> String {
     }
     line.push('\n');
     for (k, v) in m {
-        if matches!(k.as_str(), "index" | "origin" | "time" | "src" | "dst" | "kind" | "length") {
+        if matches!(
+            k.as_str(),
+            "index" | "origin" | "time" | "src" | "dst" | "kind" | "length"
+        ) {
             continue;
         }
         render_value(&mut line, k, v, 1);
@@ -413,7 +428,12 @@ mod tests {
 
         let mut m = Map::new();
         d.decode_payload(&[0x40, 0x01, 0, 9, 1], &mut m, 0);
-        assert!(m["channel_data"]["error"].as_str().unwrap().contains("length field says 9"));
+        assert!(
+            m["channel_data"]["error"]
+                .as_str()
+                .unwrap()
+                .contains("length field says 9")
+        );
     }
 
     #[test]
