@@ -355,18 +355,10 @@ impl Session {
     /// the payload and appends MKI and tag. Grows the vector only if its spare capacity is
     /// less than [`rtp_overhead`](Self::rtp_overhead). On error `packet` is left as it was.
     pub fn protect_rtp(&mut self, packet: &mut Vec<u8>) -> Result<()> {
-        let len = packet.len();
-        packet.resize(len + self.rtp_overhead(), 0);
-        match self.protect_rtp_in_place(packet, len) {
-            Ok(n) => {
-                packet.truncate(n);
-                Ok(())
-            }
-            Err(e) => {
-                packet.truncate(len);
-                Err(e)
-            }
-        }
+        let overhead = self.rtp_overhead();
+        protect_vec(packet, overhead, |buf, len| {
+            self.protect_rtp_in_place(buf, len)
+        })
     }
 
     /// Protects the RTP packet in `buf[..len]` in place; `buf` must have at least
@@ -375,7 +367,7 @@ impl Session {
         let r = self.protect_rtp_inner(buf, len);
         match &r {
             Ok(_) => self.stats.rtp_protected += 1,
-            Err(e) => self.count_error(&e.clone()),
+            Err(e) => self.count_error(e),
         }
         r
     }
@@ -447,7 +439,7 @@ impl Session {
         let r = self.unprotect_rtp_inner(buf);
         match &r {
             Ok(_) => self.stats.rtp_unprotected += 1,
-            Err(e) => self.count_error(&e.clone()),
+            Err(e) => self.count_error(e),
         }
         r
     }
@@ -527,18 +519,10 @@ impl Session {
     /// 9): encrypts everything after the first 8 octets and appends E flag + SRTCP index,
     /// MKI and tag (AES-GCM: tag, then E + index, then MKI).
     pub fn protect_rtcp(&mut self, packet: &mut Vec<u8>) -> Result<()> {
-        let len = packet.len();
-        packet.resize(len + self.rtcp_overhead(), 0);
-        match self.protect_rtcp_in_place(packet, len) {
-            Ok(n) => {
-                packet.truncate(n);
-                Ok(())
-            }
-            Err(e) => {
-                packet.truncate(len);
-                Err(e)
-            }
-        }
+        let overhead = self.rtcp_overhead();
+        protect_vec(packet, overhead, |buf, len| {
+            self.protect_rtcp_in_place(buf, len)
+        })
     }
 
     /// Protects the RTCP packet in `buf[..len]` in place; `buf` must have at least
@@ -547,7 +531,7 @@ impl Session {
         let r = self.protect_rtcp_inner(buf, len);
         match &r {
             Ok(_) => self.stats.rtcp_protected += 1,
-            Err(e) => self.count_error(&e.clone()),
+            Err(e) => self.count_error(e),
         }
         r
     }
@@ -627,7 +611,7 @@ impl Session {
         let r = self.unprotect_rtcp_inner(buf);
         match &r {
             Ok(_) => self.stats.rtcp_unprotected += 1,
-            Err(e) => self.count_error(&e.clone()),
+            Err(e) => self.count_error(e),
         }
         r
     }
@@ -739,3 +723,17 @@ pub fn is_rtcp(packet: &[u8]) -> bool {
 
 /// Largest valid SRTP packet index.
 pub const MAX_INDEX: u64 = MAX_SRTP_INDEX;
+
+/// Grows `packet` by `overhead` octets, runs `protect` on it (original length as argument) and
+/// trims to the protected length, or back to the original length on error.
+fn protect_vec(
+    packet: &mut Vec<u8>,
+    overhead: usize,
+    protect: impl FnOnce(&mut [u8], usize) -> Result<usize>,
+) -> Result<()> {
+    let len = packet.len();
+    packet.resize(len + overhead, 0);
+    let r = protect(packet, len);
+    packet.truncate(*r.as_ref().unwrap_or(&len));
+    r.map(|_| ())
+}
