@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod error;
+mod fasthash;
 pub mod nonce;
 pub mod policy;
 pub mod wire;

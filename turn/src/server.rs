@@ -11,6 +11,8 @@
 
 use core::net::{IpAddr, SocketAddr};
 use std::collections::{HashMap, VecDeque};
+
+use crate::fasthash::{FastMap, FastState};
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -170,6 +172,21 @@ pub struct Transmit {
     pub payload: Vec<u8>,
 }
 
+/// Where to send the datagram that [`Server::handle_receive_into`] wrote into the caller's
+/// buffer: `out[..len]` from `source` to `destination` over `transport`. The same
+/// addressing as a [`Transmit`], without an owned payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TransmitMeta {
+    /// The transport (for TCP/TLS, the connection is identified by `source` and `destination`).
+    pub transport: Transport,
+    /// The local address to send from: the listening address or a relayed address.
+    pub source: SocketAddr,
+    /// Where to.
+    pub destination: SocketAddr,
+    /// Bytes written at the start of the caller's buffer.
+    pub len: usize,
+}
+
 /// What happened, for logs and the driver.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerEvent {
@@ -229,9 +246,9 @@ struct Allocation {
     expires: Instant,
     allocate_txid: TransactionId,
     allocate_lifetime: u32,
-    permissions: HashMap<IpAddr, Instant>,
-    channels: HashMap<u16, Channel>,
-    peer_channels: HashMap<SocketAddr, u16>,
+    permissions: FastMap<IpAddr, Instant>,
+    channels: FastMap<u16, Channel>,
+    peer_channels: FastMap<SocketAddr, u16>,
     tokens: f64,
     tokens_at: Instant,
 }
@@ -271,8 +288,10 @@ pub struct Server {
     start: Instant,
     nonce: NonceKey,
     rng: StdRng,
-    allocations: HashMap<FiveTuple, Allocation>,
-    by_relay: HashMap<SocketAddr, FiveTuple>,
+    /// Keyed hashing for every table below (see [`crate::fasthash`]).
+    hash: FastState,
+    allocations: FastMap<FiveTuple, Allocation>,
+    by_relay: FastMap<SocketAddr, FiveTuple>,
     per_user: HashMap<String, usize>,
     free_ports: Vec<u16>,
     reservations: HashMap<[u8; 8], (u16, Instant)>,
@@ -318,6 +337,7 @@ impl Server {
         let mut secret = [0u8; 32];
         rng.fill(&mut secret);
         let nonce = NonceKey::new(&secret, now, config.nonce_lifetime);
+        let hash = FastState::new(rng.random());
         let mut free_ports: Vec<u16> = config.relay_ports.clone().collect();
         // Random order, so relayed ports are not predictable (RFC 8656 section 7.2).
         for i in (1..free_ports.len()).rev() {
@@ -341,8 +361,9 @@ impl Server {
             start: now,
             nonce,
             rng,
-            allocations: HashMap::new(),
-            by_relay: HashMap::new(),
+            hash,
+            allocations: FastMap::with_hasher(hash),
+            by_relay: FastMap::with_hasher(hash),
             per_user: HashMap::new(),
             free_ports,
             reservations: HashMap::new(),
@@ -395,10 +416,41 @@ impl Server {
         remote: SocketAddr,
         data: &[u8],
     ) {
+        let _ = self.receive(now, transport, local, remote, data, None);
+    }
+
+    /// [`handle_receive`](Self::handle_receive) without an allocation on the relay path:
+    /// a relayed datagram (ChannelData from a client, RFC 8656 section 12.6; data from a
+    /// peer, sections 11.4 and 12.7) is written into `out` and returned as a
+    /// [`TransmitMeta`] for the caller to send at once, instead of being queued as an owned
+    /// [`Transmit`]. Everything else (STUN requests, Send indications, responses) behaves as
+    /// in `handle_receive`: drain [`poll_event`](Self::poll_event) and
+    /// [`poll_transmit`](Self::poll_transmit) after it as usual. If `out` is too small for
+    /// the relayed datagram (at most `data.len() + 64` bytes), it is queued instead.
+    pub fn handle_receive_into(
+        &mut self,
+        now: Instant,
+        transport: Transport,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+        out: &mut [u8],
+    ) -> Option<TransmitMeta> {
+        self.receive(now, transport, local, remote, data, Some(out))
+    }
+
+    fn receive(
+        &mut self,
+        now: Instant,
+        transport: Transport,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+        out: Option<&mut [u8]>,
+    ) -> Option<TransmitMeta> {
         if transport == Transport::Udp {
             if let Some(ft) = self.by_relay.get(&local).copied() {
-                self.on_peer_data(now, ft, local, remote, data);
-                return;
+                return self.on_peer_data(now, ft, remote, data, out);
             }
         }
         let ft = FiveTuple {
@@ -407,9 +459,15 @@ impl Server {
             transport,
         };
         match data.first() {
-            Some(0x00..=0x03) => self.on_stun(now, ft, data),
-            Some(0x40..=0x7F) => self.on_channel_data(now, ft, data),
-            _ => self.stats.malformed += 1,
+            Some(0x00..=0x03) => {
+                self.on_stun(now, ft, data);
+                None
+            }
+            Some(0x40..=0x7F) => self.on_channel_data(now, ft, data, out),
+            _ => {
+                self.stats.malformed += 1;
+                None
+            }
         }
     }
 
@@ -532,20 +590,18 @@ impl Server {
         &mut self,
         now: Instant,
         ft: FiveTuple,
-        relay: SocketAddr,
         peer: SocketAddr,
         data: &[u8],
-    ) {
-        let Some(a) = self.allocations.get(&ft) else {
-            return;
-        };
+        out: Option<&mut [u8]>,
+    ) -> Option<TransmitMeta> {
+        let a = self.allocations.get(&ft)?;
         let permitted = a
             .permissions
             .get(&crate::policy::canonical(peer.ip()))
             .is_some_and(|exp| *exp > now);
         if !permitted || a.expires <= now {
             self.stats.dropped_no_permission += 1;
-            return;
+            return None;
         }
         let channel = a
             .peer_channels
@@ -554,78 +610,94 @@ impl Server {
             .filter(|(_, exp)| *exp > now)
             .map(|(n, _)| n);
         if !self.take_tokens(&ft, now, data.len()) {
-            return;
+            return None;
         }
-        let payload = match channel {
-            Some(channel) => {
-                let cd = ChannelData { channel, data };
-                let mut buf = vec![0u8; cd.buffer_len(ft.transport.is_stream())];
-                match cd.emit(&mut buf, ft.transport.is_stream()) {
-                    Ok(n) => buf.truncate(n),
-                    Err(_) => return,
-                }
-                buf
-            }
+        let stream = ft.transport.is_stream();
+        let emit = |buf: &mut [u8], rng: &mut StdRng| match channel {
+            Some(channel) => ChannelData { channel, data }.emit(buf, stream).ok(),
             None => {
-                let mut buf = vec![0u8; data.len() + 64];
-                let txid = TransactionId::random(&mut self.rng);
-                let Ok(n) = build_data_indication(&mut buf, txid, peer, data) else {
-                    return;
-                };
-                buf.truncate(n);
-                buf
+                let txid = TransactionId::random(rng);
+                build_data_indication(buf, txid, peer, data).ok()
             }
         };
-        let _ = relay;
+        let (transport, source, destination) = (ft.transport, ft.server, ft.client);
+        if let Some(out) = out {
+            if let Some(len) = emit(out, &mut self.rng) {
+                self.stats.relayed_to_client += 1;
+                return Some(TransmitMeta {
+                    transport,
+                    source,
+                    destination,
+                    len,
+                });
+            }
+        }
+        let mut buf = vec![0u8; data.len() + 64];
+        let n = emit(&mut buf, &mut self.rng)?;
+        buf.truncate(n);
         self.stats.relayed_to_client += 1;
         self.push_transmit(Transmit {
-            transport: ft.transport,
-            source: ft.server,
-            destination: ft.client,
-            payload,
+            transport,
+            source,
+            destination,
+            payload: buf,
         });
+        None
     }
 
-    fn on_channel_data(&mut self, now: Instant, ft: FiveTuple, data: &[u8]) {
+    fn on_channel_data(
+        &mut self,
+        now: Instant,
+        ft: FiveTuple,
+        data: &[u8],
+        out: Option<&mut [u8]>,
+    ) -> Option<TransmitMeta> {
         let Ok(cd) = ChannelData::parse_in(data, self.config.max_channel_number) else {
             self.stats.malformed += 1;
-            return;
+            return None;
         };
         let Some(a) = self.allocations.get(&ft) else {
             self.stats.dropped_no_permission += 1;
-            return;
+            return None;
         };
         let Some(ch) = a.channels.get(&cd.channel).filter(|c| c.expires > now) else {
             self.stats.dropped_no_permission += 1;
-            return;
+            return None;
         };
         let peer = ch.peer;
         let permitted = a
             .permissions
             .get(&crate::policy::canonical(peer.ip()))
             .is_some_and(|exp| *exp > now);
-        let Some(source) = a
+        let source = a
             .relayed
             .iter()
             .find(|r| r.is_ipv4() == peer.is_ipv4())
-            .copied()
-        else {
-            return;
-        };
+            .copied()?;
         if !permitted {
             self.stats.dropped_no_permission += 1;
-            return;
+            return None;
         }
         if !self.take_tokens(&ft, now, cd.data.len()) {
-            return;
+            return None;
         }
         self.stats.relayed_to_peer += 1;
+        if let Some(dst) = out.and_then(|o| o.get_mut(..cd.data.len())) {
+            dst.copy_from_slice(cd.data);
+            return Some(TransmitMeta {
+                transport: Transport::Udp,
+                source,
+                destination: peer,
+                len: cd.data.len(),
+            });
+        }
         self.push_transmit(Transmit {
             transport: Transport::Udp,
             source,
             destination: peer,
             payload: cd.data.to_vec(),
         });
+        None
     }
 
     fn on_stun(&mut self, now: Instant, ft: FiveTuple, data: &[u8]) {
@@ -1083,9 +1155,9 @@ impl Server {
                 expires,
                 allocate_txid: txid,
                 allocate_lifetime: secs,
-                permissions: HashMap::new(),
-                channels: HashMap::new(),
-                peer_channels: HashMap::new(),
+                permissions: FastMap::with_hasher(self.hash),
+                channels: FastMap::with_hasher(self.hash),
+                peer_channels: FastMap::with_hasher(self.hash),
                 tokens: rate,
                 tokens_at: now,
             },
