@@ -141,6 +141,8 @@ pub struct Stats {
     pub bad_forward_tsn: u64,
     /// Messages abandoned by PR-SCTP on the send side.
     pub abandoned_messages: u64,
+    /// Times HyStart++ (RFC 9406) ended the initial slow start on a rising RTT.
+    pub hystart_exits: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +169,72 @@ enum Timer {
 }
 const NUM_TIMERS: usize = 6;
 
+/// HyStart++ (RFC 9406 section 4.2): RTT samples a round needs before it may end slow start.
+const HS_N_RTT_SAMPLE: u32 = 8;
+/// RFC 9406 MIN_RTT_THRESH / MAX_RTT_THRESH / MIN_RTT_DIVISOR.
+const HS_MIN_RTT_THRESH: Duration = Duration::from_millis(4);
+const HS_MAX_RTT_THRESH: Duration = Duration::from_millis(16);
+const HS_MIN_RTT_DIVISOR: u32 = 8;
+
+/// Delay-based exit from the initial slow start (RFC 9406). A round is one window of data:
+/// it ends when the cumulative TSN passes the highest TSN sent when it started. When the
+/// minimum RTT of a round exceeds the previous round's by `clamp(min/8, 4 ms, 16 ms)`, the
+/// bottleneck queue is filling: slow start ends with ssthresh = cwnd. (RFC 9406 section 4.3
+/// then runs Conservative Slow Start for up to 5 rounds; its growth of 25 % per round
+/// overflows a queue of one BDP within 3 rounds, so this implementation goes straight to
+/// congestion avoidance, as classic HyStart does.)
+#[derive(Debug)]
+struct HyStart {
+    active: bool,
+    round_end: u64,
+    last_min: Option<Duration>,
+    cur_min: Option<Duration>,
+    samples: u32,
+}
+
+impl HyStart {
+    fn new() -> Self {
+        HyStart {
+            active: true,
+            round_end: 0,
+            last_min: None,
+            cur_min: None,
+            samples: 0,
+        }
+    }
+
+    /// Feeds one ACK's RTT sample; returns true when slow start must end.
+    fn on_ack(&mut self, cum_acked: u64, highest_sent: u64, rtt: Option<Duration>) -> bool {
+        if !self.active {
+            return false;
+        }
+        if cum_acked >= self.round_end {
+            self.round_end = highest_sent;
+            if self.cur_min.is_some() {
+                self.last_min = self.cur_min;
+            }
+            self.cur_min = None;
+            self.samples = 0;
+        }
+        let Some(r) = rtt else {
+            return false;
+        };
+        self.cur_min = Some(self.cur_min.map_or(r, |m| m.min(r)));
+        self.samples += 1;
+        if self.samples >= HS_N_RTT_SAMPLE {
+            if let (Some(cur), Some(last)) = (self.cur_min, self.last_min) {
+                let thresh =
+                    (last / HS_MIN_RTT_DIVISOR).clamp(HS_MIN_RTT_THRESH, HS_MAX_RTT_THRESH);
+                if cur >= last + thresh {
+                    self.active = false;
+                    return true;
+                }
+            }
+        }
+        false
+    }
+}
+
 #[derive(Debug)]
 struct Sent {
     stream: u16,
@@ -180,7 +248,9 @@ struct Sent {
     acked: bool,
     abandoned: bool,
     in_flight: bool,
-    fast_rtx_done: bool,
+    /// Transmission order of the latest (re)transmission: miss indications compare it with
+    /// the newest chunk acknowledged, so a lost retransmission is detected too.
+    tx_seq: u64,
     miss: u32,
     max_rtx: Option<u32>,
     expires: Option<Instant>,
@@ -376,6 +446,13 @@ pub struct Association {
     peer_rwnd: usize,
     fast_recovery: Option<u64>,
     fast_rtx_pending: bool,
+    hystart: HyStart,
+    sack_rtt: Option<Duration>,
+    next_tx_seq: u64,
+    newest_acked_tx: Option<u64>,
+    init_sent_at: Option<Instant>,
+    /// Smallest RTT seen (handshake, DATA, HEARTBEAT): the receive window is sized from it.
+    min_rtt: Option<Duration>,
     srtt: Option<Duration>,
     rttvar: Duration,
     rto: Duration,
@@ -489,6 +566,12 @@ impl Association {
             peer_rwnd: 0,
             fast_recovery: None,
             fast_rtx_pending: false,
+            hystart: HyStart::new(),
+            sack_rtt: None,
+            next_tx_seq: 0,
+            newest_acked_tx: None,
+            init_sent_at: None,
+            min_rtt: None,
             srtt: None,
             rttvar: Duration::ZERO,
             rto,
@@ -624,6 +707,7 @@ impl Association {
         self.handshake_packet = Some(pkt);
         self.state = State::CookieWait;
         self.init_retries = 0;
+        self.init_sent_at = Some(now);
         self.set_timer(Timer::T1, now + self.rto);
         Ok(())
     }
@@ -1197,6 +1281,12 @@ impl Association {
             return Ok(());
         }
         let ack = wire::Init::parse(v)?;
+        // INIT -> INIT ACK is one round trip (Karn: only when the INIT was not retransmitted).
+        if let Some(at) = self.init_sent_at.take() {
+            if self.init_retries == 0 {
+                self.note_min_rtt(self.now.saturating_duration_since(at));
+            }
+        }
         let Some(cookie) = ack.cookie else {
             return Err(Error::InvalidField {
                 field: "INIT ACK without state cookie",
@@ -1330,6 +1420,11 @@ impl Association {
         self.zero_checksum_rx = self.zero_checksum_tx;
         if !was_echoed {
             self.setup_tsns(peer_tsn, peer_rwnd, os, mis);
+            // INIT ACK -> COOKIE ECHO took one round trip: the passive side's first path RTT.
+            let ms = age.saturating_sub(created);
+            if ms > 0 && ms < 60_000 {
+                self.note_min_rtt(Duration::from_millis(ms));
+            }
         }
         self.handshake_packet = None;
         self.cookie_echo = None;
@@ -1538,8 +1633,15 @@ impl Association {
 
     // ---------------------------------------------------------------- RTO
 
+    fn note_min_rtt(&mut self, r: Duration) {
+        if !r.is_zero() {
+            self.min_rtt = Some(self.min_rtt.map_or(r, |m| m.min(r)));
+        }
+    }
+
     /// RFC 9260 section 6.3.1.
     fn rtt_sample(&mut self, r: Duration) {
+        self.note_min_rtt(r);
         match self.srtt {
             None => {
                 self.srtt = Some(r);
@@ -1657,16 +1759,20 @@ impl Association {
         if !self.sack_due && self.timer(Timer::DelayedAck).is_none() {
             self.set_timer(Timer::DelayedAck, self.now + self.config.delayed_ack);
         }
-        // Receive window growth: double when the peer filled half of it within one RTT.
+        // Receive window auto-tuning (like TCP's dynamic right-sizing): the window is kept at
+        // twice the octets the peer delivered within one minimum RTT, so it follows the
+        // bandwidth-delay product (leaving room for the sender's slow start) without ever
+        // shrinking, up to `max_receive_window`. The minimum RTT, not the smoothed one, times
+        // the epochs: a queue building on the path must not make the window grow.
         let rtt = self
-            .srtt
+            .min_rtt
             .unwrap_or(self.config.rto_initial)
             .max(Duration::from_millis(1));
-        if self.rwnd_epoch_bytes * 2 >= self.rwnd {
-            self.rwnd = (self.rwnd * 2).min(self.config.max_receive_window as usize);
-            self.rwnd_epoch_bytes = 0;
-            self.rwnd_epoch = self.now;
-        } else if self.now.saturating_duration_since(self.rwnd_epoch) >= rtt {
+        let want = self.rwnd_epoch_bytes.saturating_mul(2);
+        if want > self.rwnd {
+            self.rwnd = want.min(self.config.max_receive_window as usize);
+        }
+        if self.now.saturating_duration_since(self.rwnd_epoch) >= rtt {
             self.rwnd_epoch_bytes = 0;
             self.rwnd_epoch = self.now;
         }
@@ -2005,6 +2111,10 @@ impl Association {
             }
             if !s.acked && !s.abandoned {
                 acked += s.data.len();
+                self.newest_acked_tx = self.newest_acked_tx.max(Some(s.tx_seq));
+                if s.tx_count == 1 {
+                    self.note_ack_rtt(s.sent_at);
+                }
             }
             self.rtx.remove(&self.cum_acked);
             if let Some((t, at)) = self.rtt_probe {
@@ -2022,11 +2132,19 @@ impl Association {
         Some((cum, acked))
     }
 
+    fn note_ack_rtt(&mut self, sent_at: Instant) {
+        let r = self.now.saturating_duration_since(sent_at);
+        self.sack_rtt = Some(self.sack_rtt.map_or(r, |m| m.min(r)));
+    }
+
     fn on_sack(&mut self, sack: &wire::Sack<'_>) {
         if !self.is_established_any() && self.state != State::ShutdownAckSent {
             return;
         }
         let old_cum = self.cum_acked;
+        let flight_before = self.flight_size;
+        self.sack_rtt = None;
+        self.newest_acked_tx = None;
         let Some((_, mut bytes_acked)) = self.process_cum_ack(sack.cum_tsn) else {
             return;
         };
@@ -2035,7 +2153,6 @@ impl Association {
             self.error_count = 0;
         }
         // Gap blocks (RFC 9260 section 6.2.1 / 7.2.4).
-        let mut highest_newly = None;
         let base = self.cum_acked;
         let n = self.inflight.len() as u64;
         for (s, e) in sack.gap_blocks() {
@@ -2051,13 +2168,17 @@ impl Association {
                     c.acked = true;
                     if !c.abandoned {
                         bytes_acked += c.data.len();
+                        self.newest_acked_tx = self.newest_acked_tx.max(Some(c.tx_seq));
+                        if c.tx_count == 1 {
+                            let r = self.now.saturating_duration_since(c.sent_at);
+                            self.sack_rtt = Some(self.sack_rtt.map_or(r, |m| m.min(r)));
+                        }
                     }
                     if c.in_flight {
                         c.in_flight = false;
                         self.flight_size = self.flight_size.saturating_sub(c.data.len());
                     }
                     self.rtx.remove(&(base + off));
-                    highest_newly = Some(base + off);
                     if let Some((t, at)) = self.rtt_probe {
                         if t == base + off {
                             if c.tx_count == 1 {
@@ -2072,37 +2193,36 @@ impl Association {
                 }
             }
         }
-        // Miss indications and fast retransmit (section 7.2.4).
+        // Miss indications and fast retransmit (section 7.2.4). HTNA in transmission order:
+        // a chunk below the highest TSN the SACK reports gets a miss indication when a chunk
+        // transmitted after it was newly acknowledged. For first transmissions this is the
+        // RFC's TSN order; a retransmission that is lost again is counted the same way and
+        // re-sent after three indications instead of waiting for T3 (like RACK, RFC 8985).
+        // Every chunk reaching three indications is marked, all in one recovery episode.
         let highest_acked = sack
             .gap_blocks()
             .filter(|(s, e)| *s != 0 && e >= s)
             .map(|(_, e)| base + u64::from(e))
             .max();
-        if let Some(h) = highest_newly.or(if cum_advanced { highest_acked } else { None }) {
+        if let (Some(h), Some(newest)) = (highest_acked, self.newest_acked_tx) {
             let mut lost = false;
-            let in_fr = self.fast_recovery.is_some();
             let limit = (h - base) as usize;
             for (i, c) in self.inflight.iter_mut().enumerate().take(limit) {
-                if c.acked || c.abandoned || c.fast_rtx_done {
-                    continue;
-                }
-                if in_fr && !cum_advanced {
+                if c.acked || c.abandoned || !c.in_flight || c.tx_seq > newest {
                     continue;
                 }
                 c.miss += 1;
                 if c.miss >= 3 {
-                    c.fast_rtx_done = true;
                     c.miss = 0;
-                    if c.in_flight {
-                        c.in_flight = false;
-                        self.flight_size = self.flight_size.saturating_sub(c.data.len());
-                    }
+                    c.in_flight = false;
+                    self.flight_size = self.flight_size.saturating_sub(c.data.len());
                     self.rtx.insert(base + 1 + i as u64);
                     self.stats.fast_retransmits += 1;
                     lost = true;
                 }
             }
             if lost {
+                self.hystart.active = false;
                 if self.fast_recovery.is_none() {
                     self.ssthresh = (self.cwnd / 2).max(4 * self.config.mtu);
                     self.cwnd = self.ssthresh;
@@ -2117,11 +2237,26 @@ impl Association {
                 self.fast_recovery = None;
             }
         }
-        // Congestion window (section 7.2.1 / 7.2.2).
-        if cum_advanced && self.fast_recovery.is_none() {
-            let mtu = self.config.mtu;
+        // Initial slow start: ssthresh was seeded from the peer's first a_rwnd; it follows the
+        // peer's window as that grows (section 7.2.1 allows an arbitrarily high initial
+        // ssthresh), and HyStart++ ends slow start before the bottleneck queue overflows.
+        if self.hystart.active {
+            let window = (sack.a_rwnd as usize).saturating_add(self.flight_size);
+            self.ssthresh = self.ssthresh.max(window);
+        }
+        // Congestion window (section 7.2.1 / 7.2.2), grown only while it is fully used.
+        let mtu = self.config.mtu;
+        if cum_advanced && self.fast_recovery.is_none() && flight_before + mtu >= self.cwnd {
             if self.cwnd <= self.ssthresh {
                 self.cwnd += bytes_acked.min(2 * mtu);
+                let highest_sent = self.next_tsn - 1;
+                if self
+                    .hystart
+                    .on_ack(self.cum_acked, highest_sent, self.sack_rtt)
+                {
+                    self.ssthresh = self.cwnd;
+                    self.stats.hystart_exits += 1;
+                }
             } else {
                 self.pba += bytes_acked;
                 if self.pba >= self.cwnd {
@@ -2159,6 +2294,7 @@ impl Association {
             self.close(CloseReason::Timeout);
             return;
         }
+        self.hystart.active = false;
         self.ssthresh = (self.cwnd / 2).max(4 * self.config.mtu);
         self.cwnd = self.config.mtu;
         self.pba = 0;
@@ -2631,6 +2767,8 @@ impl Association {
             buf.extend_from_slice(&c.data);
             wire::pad4(buf);
             c.tx_count += 1;
+            c.tx_seq = self.next_tx_seq;
+            self.next_tx_seq += 1;
             c.sent_at = now;
             c.in_flight = true;
             c.miss = 0;
@@ -2786,6 +2924,7 @@ impl Association {
             if self.rtt_probe.is_none() {
                 self.rtt_probe = Some((tsn, now));
             }
+            self.next_tx_seq += 1;
             self.inflight.push_back(Sent {
                 stream,
                 mid,
@@ -2798,7 +2937,7 @@ impl Association {
                 acked: false,
                 abandoned: false,
                 in_flight: true,
-                fast_rtx_done: false,
+                tx_seq: self.next_tx_seq,
                 miss: 0,
                 max_rtx: opts.max_retransmits,
                 expires,
