@@ -204,29 +204,40 @@ fn hex_val(b: u8) -> Option<u8> {
 
 impl Fingerprint {
     fn parse(v: &str) -> R<Self> {
+        let mut digest = Vec::with_capacity(64);
+        let hash = Self::scan(v, |b| digest.push(b))?;
+        Ok(Fingerprint { hash, digest })
+    }
+
+    /// Checks a fingerprint value without building it (the parser's validation pass).
+    pub(crate) fn validate(v: &str) -> R<()> {
+        Self::scan(v, |_| ()).map(|_| ())
+    }
+
+    /// Decodes `<hash-func> <AB:CD:…>`, handing each digest byte to `out`.
+    fn scan(v: &str, mut out: impl FnMut(u8)) -> R<HashFunction> {
         let (h, d) = v.split1(b' ').ok_or(K::MissingField {
             field: "fingerprint digest",
         })?;
         let hash = HashFunction::parse(h)?;
         let bad = || K::invalid("fingerprint digest", d);
-        let n = hash.digest_len();
         let b = d.as_bytes();
-        if b.len() != 3 * n - 1 {
+        if b.len() != 3 * hash.digest_len() - 1 {
             return Err(bad());
         }
-        let mut digest = Vec::with_capacity(n);
-        for (i, ch) in b.chunks(3).enumerate() {
+        // Pairs of hex digits, each followed by `:` except the last (length checked above).
+        for ch in b.chunks(3) {
             let (hi, lo) = match *ch {
-                [h, l, b':'] if i + 1 < n => (h, l),
-                [h, l] if i + 1 == n => (h, l),
+                [h, l, b':'] => (h, l),
+                [h, l] => (h, l),
                 _ => return Err(bad()),
             };
             let (Some(hi), Some(lo)) = (hex_val(hi), hex_val(lo)) else {
                 return Err(bad());
             };
-            digest.push(hi << 4 | lo);
+            out(hi << 4 | lo);
         }
-        Ok(Fingerprint { hash, digest })
+        Ok(hash)
     }
 }
 
@@ -255,6 +266,22 @@ pub struct Rtpmap<'a> {
 }
 
 pub(crate) fn parse_pt(v: &str) -> R<u8> {
+    // Fast path for the 1-3 digit values of real SDP; anything else takes the general one,
+    // which gives the same results and errors.
+    let d = |b: u8| b.wrapping_sub(b'0');
+    match *v.as_bytes() {
+        [a] if d(a) <= 9 => return Ok(d(a)),
+        [a, b] if d(a) <= 9 && d(b) <= 9 => return Ok(d(a) * 10 + d(b)),
+        [a, b, c] if d(a) <= 9 && d(b) <= 9 && d(c) <= 9 => {
+            let n = u16::from(d(a)) * 100 + u16::from(d(b)) * 10 + u16::from(d(c));
+            return u8::try_from(n).ok().filter(|p| *p <= 127).ok_or_else(|| {
+                K::PayloadTypeOutOfRange {
+                    value: u64::from(n),
+                }
+            });
+        }
+        _ => {}
+    }
     let n = parse_u64(v, "payload type")?;
     u8::try_from(n)
         .ok()
@@ -285,7 +312,7 @@ fn parse_num<T: TryFrom<u64>>(v: &str, field: &'static str) -> R<T> {
 }
 
 impl<'a> Rtpmap<'a> {
-    fn parse(v: &'a str) -> R<Self> {
+    pub(crate) fn parse(v: &'a str) -> R<Self> {
         let (pt, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "rtpmap encoding",
         })?;
@@ -339,8 +366,26 @@ pub struct Fmtp<'a> {
     pub params: &'a str,
 }
 
+/// Does `params` hold `apt=` (any case) anywhere? A cheap superset test of "has an apt
+/// parameter".
+fn has_apt(params: &str) -> bool {
+    let b = params.as_bytes();
+    let mut from = 0usize;
+    while let Some(i) = b.get(from..).and_then(|r| crate::text::find_byte(r, b'=')) {
+        let eq = from + i;
+        if eq >= 3
+            && b.get(eq - 3..eq)
+                .is_some_and(|k| k.eq_ignore_ascii_case(b"apt"))
+        {
+            return true;
+        }
+        from = eq + 1;
+    }
+    false
+}
+
 impl<'a> Fmtp<'a> {
-    fn parse(v: &'a str) -> R<Self> {
+    pub(crate) fn parse(v: &'a str) -> R<Self> {
         let (pt, params) = v.split1(b' ').ok_or(K::MissingField {
             field: "fmtp parameters",
         })?;
@@ -349,6 +394,10 @@ impl<'a> Fmtp<'a> {
             params,
         };
         // RFC 4588 §8.1: apt names a payload type; one over 127 is rejected like any other.
+        // Most fmtp lines have no `apt=`: look for it first, walk the parameters only if found.
+        if !has_apt(params) {
+            return Ok(f);
+        }
         for p in params.splitb(b';') {
             let p = p.trim_ascii_start();
             if p.get(..4).is_some_and(|k| k.eq_ignore_ascii_case("apt=")) {
@@ -474,7 +523,7 @@ pub struct RtcpFb<'a> {
 }
 
 impl<'a> RtcpFb<'a> {
-    fn parse(v: &'a str) -> R<Self> {
+    pub(crate) fn parse(v: &'a str) -> R<Self> {
         let (pt, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "rtcp-fb type",
         })?;
@@ -523,7 +572,7 @@ pub struct Extmap<'a> {
 }
 
 impl<'a> Extmap<'a> {
-    fn parse(v: &'a str) -> R<Self> {
+    pub(crate) fn parse(v: &'a str) -> R<Self> {
         let (idd, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "extmap uri",
         })?;
@@ -582,7 +631,7 @@ pub struct Ssrc<'a> {
 }
 
 impl<'a> Ssrc<'a> {
-    fn parse(v: &'a str) -> R<Self> {
+    pub(crate) fn parse(v: &'a str) -> R<Self> {
         let (s, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "ssrc attribute",
         })?;
@@ -795,7 +844,7 @@ fn is_rid_id(s: &str) -> bool {
 }
 
 impl<'a> Rid<'a> {
-    fn parse(v: &'a str) -> R<Self> {
+    pub(crate) fn parse(v: &'a str) -> R<Self> {
         let (id, rest) = match v.split1(b' ') {
             Some((i, r)) => (i, Some(r)),
             None => (v, None),
@@ -1061,7 +1110,7 @@ fn flag<'a>(v: Option<&'a str>, a: Attribute<'a>) -> R<Attribute<'a>> {
     }
 }
 
-fn need<'a>(v: Option<&'a str>, field: &'static str) -> R<&'a str> {
+pub(crate) fn need<'a>(v: Option<&'a str>, field: &'static str) -> R<&'a str> {
     match v {
         Some(x) if !x.is_empty() => Ok(x),
         _ => Err(K::MissingField { field }),

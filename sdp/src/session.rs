@@ -62,12 +62,14 @@ impl Default for Limits {
     }
 }
 
+/// A line of a section: its type letter and ending, and where its value lies in the
+/// section's text buffer.
 #[derive(Debug, Clone, Copy)]
-struct Line {
-    kind: u8,
-    ending: LineEnding,
-    start: u32,
-    end: u32,
+pub(crate) struct Line {
+    pub(crate) kind: u8,
+    pub(crate) ending: LineEnding,
+    pub(crate) start: u32,
+    pub(crate) end: u32,
 }
 
 /// One line as seen through the model.
@@ -339,11 +341,10 @@ impl Section {
         Section::default()
     }
 
-    pub(crate) fn with_capacity(text: usize, lines: usize) -> Self {
-        Section {
-            text: String::with_capacity(text),
-            lines: Vec::with_capacity(lines),
-        }
+    /// A parsed section: `text` is the section's slice of the document (line types,
+    /// values and endings, copied once), `lines` point at the values in it.
+    pub(crate) fn from_parsed(text: String, lines: Vec<Line>) -> Self {
+        Section { text, lines }
     }
 
     /// A media section starting with `m=`.

@@ -15,7 +15,7 @@ pub(crate) trait ByteStr {
 impl ByteStr for str {
     #[inline]
     fn split1(&self, sep: u8) -> Option<(&str, &str)> {
-        let i = self.as_bytes().iter().position(|&b| b == sep)?;
+        let i = find_byte(self.as_bytes(), sep)?;
         Some((self.get(..i)?, self.get(i + 1..)?))
     }
 
@@ -62,6 +62,38 @@ impl<'a> Iterator for Split<'a> {
 const LO: u64 = 0x0101_0101_0101_0101;
 const HI: u64 = 0x8080_8080_8080_8080;
 
+#[inline]
+fn word(c: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(c);
+    u64::from_le_bytes(w)
+}
+
+/// Position of the first `sep` in `b`, eight bytes at a time for longer fields (URIs, fmtp
+/// parameter lists); short ones are scanned byte by byte.
+#[inline]
+pub(crate) fn find_byte(b: &[u8], sep: u8) -> Option<usize> {
+    if b.len() < 8 {
+        return b.iter().position(|&x| x == sep);
+    }
+    let pat = LO * u64::from(sep);
+    let mut chunks = b.chunks_exact(8);
+    let mut off = 0usize;
+    for c in &mut chunks {
+        let x = word(c) ^ pat;
+        let z = x.wrapping_sub(LO) & !x & HI;
+        if z != 0 {
+            return Some(off + (z.trailing_zeros() / 8) as usize);
+        }
+        off += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&x| x == sep)
+        .map(|p| off + p)
+}
+
 /// Position of the first `\n` or `\r` in `b`, eight bytes at a time (the classic
 /// "has zero byte" bit trick; its lowest flagged byte is always a true match).
 #[inline]
@@ -69,9 +101,7 @@ pub(crate) fn find_eol(b: &[u8]) -> Option<usize> {
     let mut chunks = b.chunks_exact(8);
     let mut off = 0usize;
     for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w);
+        let x = word(c);
         let nl = x ^ (LO * u64::from(b'\n'));
         let cr = x ^ (LO * u64::from(b'\r'));
         let z = ((nl.wrapping_sub(LO) & !nl) | (cr.wrapping_sub(LO) & !cr)) & HI;
@@ -114,6 +144,24 @@ mod tests {
                     assert_eq!(find_eol(&v), Some(pos));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn find_byte_matches_naive() {
+        for len in 0..40 {
+            for pos in 0..len {
+                let mut v = vec![b'x'; len];
+                v[pos] = b':';
+                assert_eq!(find_byte(&v, b':'), Some(pos));
+                // A second match later never hides the first; bytes near the separator
+                // (which the bit trick could flag spuriously) are not matches.
+                v.push(b':');
+                assert_eq!(find_byte(&v, b':'), Some(pos));
+                v[pos] = b':' + 1;
+                assert_eq!(find_byte(&v, b':'), Some(len));
+            }
+            assert_eq!(find_byte(&vec![0x80 | b':'; len], b':'), None);
         }
     }
 
