@@ -49,6 +49,26 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(build(black_box(&key), &mut out)))
     });
     g.finish();
+
+    // The parts of decode+verify, to see where the time goes.
+    let m = Message::new_checked(&request[..]).unwrap();
+    let mut g = c.benchmark_group("stun_parts");
+    g.bench_function("structure", |b| {
+        b.iter(|| Message::new_checked_structure(black_box(&request[..])).is_ok())
+    });
+    g.bench_function("fingerprint", |b| {
+        b.iter(|| sansrtc_stun::integrity::fingerprint(black_box(&request[..n - 8])))
+    });
+    g.bench_function("verify_message_integrity", |b| {
+        b.iter(|| black_box(&m).verify_message_integrity(&key).is_ok())
+    });
+    g.bench_function("getters", |b| {
+        b.iter(|| {
+            let m = black_box(&m);
+            (m.username(), m.priority(), m.use_candidate())
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

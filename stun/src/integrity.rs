@@ -10,14 +10,116 @@
 use md5::{Digest, Md5};
 use ring::{digest, hmac};
 use sha1::Sha1;
+use sha1::digest::generic_array::GenericArray;
+use sha1::digest::typenum::U64;
 
-/// HMAC-SHA1 (RFC 2104) with the key schedule done once: the hash states after absorbing the
-/// inner and outer padded keys are kept and cloned per message. Built on RustCrypto's SHA-1,
-/// which uses the CPU's SHA extensions when present (ring's SHA-1 is portable code).
+/// The SHA-1 chaining value before the first block (FIPS 180-4 section 5.3.1).
+const SHA1_IV: [u32; 5] = [
+    0x6745_2301,
+    0xEFCD_AB89,
+    0x98BA_DCFE,
+    0x1032_5476,
+    0xC3D2_E1F0,
+];
+
+/// One SHA-1 compression of a full block, straight into RustCrypto's block function (SHA-NI
+/// when the CPU has it), without the generic hasher's buffering.
+#[inline(always)]
+fn compress_block(state: &mut [u32; 5], block: &[u8; 64]) {
+    let block: &GenericArray<u8, _> = block.into();
+    sha1::compress(state, core::slice::from_ref(block));
+}
+
+/// SHA-1 from a precomputed chaining value (the HMAC key block already absorbed): full 64-byte
+/// blocks of the input go to the compression function directly, only the partial ones are
+/// copied.
+struct Sha1Stream {
+    state: [u32; 5],
+    block: [u8; 64],
+    fill: usize,
+    /// Bytes hashed so far, including the key block.
+    len: u64,
+}
+
+impl Sha1Stream {
+    #[inline(always)]
+    fn resume(state: [u32; 5]) -> Self {
+        Self {
+            state,
+            block: [0; 64],
+            fill: 0,
+            len: 64,
+        }
+    }
+
+    #[inline(always)]
+    fn update(&mut self, mut data: &[u8]) {
+        self.len = self.len.wrapping_add(data.len() as u64);
+        if self.fill != 0 {
+            let free = self.block.get_mut(self.fill..).unwrap_or_default();
+            let n = free.len().min(data.len());
+            let (head, rest) = data.split_at(n);
+            if let Some(dst) = free.get_mut(..n) {
+                dst.copy_from_slice(head);
+            }
+            self.fill += n;
+            data = rest;
+            if self.fill < 64 {
+                return;
+            }
+            compress_block(&mut self.state, &self.block);
+            self.fill = 0;
+        }
+        let mut chunks = data.chunks_exact(64);
+        for c in &mut chunks {
+            if let Ok(c) = <&[u8; 64]>::try_from(c) {
+                compress_block(&mut self.state, c);
+            }
+        }
+        let rest = chunks.remainder();
+        if let Some(dst) = self.block.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
+        }
+        self.fill = rest.len();
+    }
+
+    /// Pads (0x80, zeros, 64-bit bit length) and returns the final state (the digest words).
+    #[inline(always)]
+    fn finish(mut self) -> [u32; 5] {
+        let bits = self.len.wrapping_mul(8).to_be_bytes();
+        if let Some(b) = self.block.get_mut(self.fill) {
+            *b = 0x80;
+        }
+        if let Some(tail) = self.block.get_mut(self.fill + 1..) {
+            tail.fill(0);
+        }
+        if self.fill >= 56 {
+            compress_block(&mut self.state, &self.block);
+            self.block = [0; 64];
+        }
+        let (_, len_field) = self.block.split_at_mut(56);
+        len_field.copy_from_slice(&bits);
+        compress_block(&mut self.state, &self.block);
+        self.state
+    }
+}
+
+#[inline(always)]
+fn digest_bytes(state: &[u32; 5]) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    for (dst, w) in out.chunks_exact_mut(4).zip(state) {
+        dst.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
+/// HMAC-SHA1 (RFC 2104) with the key schedule done once: the SHA-1 chaining values after
+/// absorbing the inner and outer padded keys are kept (20 bytes each), so a message costs
+/// only its own blocks plus one outer block.
 #[derive(Clone)]
 struct HmacSha1 {
-    inner: Sha1,
-    outer: Sha1,
+    inner: [u32; 5],
+    outer: [u32; 5],
 }
 
 impl HmacSha1 {
@@ -37,35 +139,91 @@ impl HmacSha1 {
         ipad.iter_mut().for_each(|b| *b ^= 0x36);
         let mut opad = block;
         opad.iter_mut().for_each(|b| *b ^= 0x5c);
-        let mut inner = Sha1::new();
-        inner.update(ipad);
-        let mut outer = Sha1::new();
-        outer.update(opad);
+        let mut inner = SHA1_IV;
+        compress_block(&mut inner, &ipad);
+        let mut outer = SHA1_IV;
+        compress_block(&mut outer, &opad);
         Self { inner, outer }
     }
 
+    /// Longest `header || body` whose inner hash fits in two blocks with its padding
+    /// (0x80 and the 8-byte length): every ICE connectivity check without long attributes.
+    const TWO_BLOCKS: usize = 128 - 9;
+
+    #[inline]
     fn sign(&self, header: &[u8], body: &[u8]) -> [u8; 20] {
-        let mut h = self.inner.clone();
-        h.update(header);
-        h.update(body);
-        let inner = h.finalize();
-        let mut o = self.outer.clone();
-        o.update(inner);
-        o.finalize().into()
+        digest_bytes(&self.sign_words(header, body))
+    }
+
+    /// The HMAC as the five big-endian words of the outer SHA-1 state.
+    #[inline]
+    fn sign_words(&self, header: &[u8], body: &[u8]) -> [u32; 5] {
+        let inner = match <&[u8; 20]>::try_from(header) {
+            Ok(h) if body.len() <= Self::TWO_BLOCKS - 20 => self.inner_short(h, body),
+            _ => {
+                let mut h = Sha1Stream::resume(self.inner);
+                h.update(header);
+                h.update(body);
+                h.finish()
+            }
+        };
+        // The outer hash is always one block: opad block + 20-byte digest.
+        let mut block = GenericArray::<u8, U64>::default();
+        let (digest, tail) = block.split_at_mut(20);
+        for (dst, w) in digest.chunks_exact_mut(4).zip(inner) {
+            dst.copy_from_slice(&w.to_be_bytes());
+        }
+        if let Some((first, _)) = tail.split_first_mut() {
+            *first = 0x80;
+        }
+        let (_, len_field) = block.split_at_mut(56);
+        len_field.copy_from_slice(&((64u64 + 20) * 8).to_be_bytes());
+        let mut state = self.outer;
+        sha1::compress(&mut state, core::slice::from_ref(&block));
+        state
+    }
+
+    /// The inner hash of a STUN header and at most 99 body bytes: written straight into the
+    /// two block buffers, padded in place, one call to the block function.
+    #[inline(always)]
+    fn inner_short(&self, header: &[u8; 20], body: &[u8]) -> [u32; 5] {
+        let total = 20 + body.len();
+        let mut blocks = [GenericArray::<u8, U64>::default(); 2];
+        let [b0, b1] = &mut blocks;
+        let (h, rest0) = b0.split_at_mut(20);
+        h.copy_from_slice(header);
+        let (body0, body1) = body.split_at(body.len().min(44));
+        if let Some(dst) = rest0.get_mut(..body0.len()) {
+            dst.copy_from_slice(body0);
+        }
+        if let Some(dst) = b1.get_mut(..body1.len()) {
+            dst.copy_from_slice(body1);
+        }
+        let pad = if total < 64 {
+            rest0.get_mut(body0.len())
+        } else {
+            b1.get_mut(body1.len())
+        };
+        if let Some(b) = pad {
+            *b = 0x80;
+        }
+        let bits = ((64 + total as u64) * 8).to_be_bytes();
+        let (blocks_used, last) = if total < 56 { (1, b0) } else { (2, b1) };
+        let (_, len_field) = last.split_at_mut(56);
+        len_field.copy_from_slice(&bits);
+        let mut state = self.inner;
+        sha1::compress(&mut state, blocks.get(..blocks_used).unwrap_or_default());
+        state
     }
 }
 
 /// XOR constant of FINGERPRINT: "STUN" in ASCII (RFC 8489 section 14.7).
 pub const FINGERPRINT_XOR: u32 = 0x5354_554E;
 
-/// CRC-32 (ISO-HDLC, as in zlib), slice-by-16 tables.
-static CRC32: crc::Crc<u32, crc::Table<16>> =
-    crc::Crc::<u32, crc::Table<16>>::new(&crc::CRC_32_ISO_HDLC);
-
 /// The FINGERPRINT value of `bytes`: the message up to (not including) the FINGERPRINT
 /// attribute, with the header length already covering it (RFC 8489 section 14.7).
 pub fn fingerprint(bytes: &[u8]) -> u32 {
-    CRC32.checksum(bytes) ^ FINGERPRINT_XOR
+    crate::crc32::checksum(bytes) ^ FINGERPRINT_XOR
 }
 
 /// Password algorithms for long-term credentials (RFC 8489 section 18.5).
@@ -199,8 +357,22 @@ impl IntegrityKey {
         ctx.sign()
     }
 
+    /// Compares word by word (the computed HMAC never leaves registers as bytes), without
+    /// an early exit.
     pub(crate) fn verify_sha1(&self, header: &[u8], body: &[u8], tag: &[u8]) -> bool {
-        constant_time_eq(&self.sign_sha1(header, body), tag)
+        let Ok(tag) = <&[u8; 20]>::try_from(tag) else {
+            return false;
+        };
+        let ours = self.sha1.sign_words(header, body);
+        let diff = tag.chunks_exact(4).zip(ours).fold(0u32, |acc, (t, w)| {
+            acc | (u32::from_be_bytes([
+                t.first().copied().unwrap_or(0),
+                t.get(1).copied().unwrap_or(0),
+                t.get(2).copied().unwrap_or(0),
+                t.get(3).copied().unwrap_or(0),
+            ]) ^ w)
+        });
+        core::hint::black_box(diff) == 0
     }
 
     /// `tag` may be truncated (16..=32 bytes, RFC 8489 section 14.6): the computed HMAC's
@@ -241,6 +413,19 @@ mod tests {
                 );
                 assert_eq!(&ours[..], theirs.as_ref());
             }
+        }
+        // Every length around the block and padding boundaries, split at the STUN header.
+        let key = b"a3LfrCDJv9Q2m7sP0uYtXw8z";
+        let ring_key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key);
+        let ours = HmacSha1::new(key);
+        let msg: Vec<u8> = (0..400u32).map(|i| (i * 31 + 7) as u8).collect();
+        for len in 0..msg.len() {
+            let split = len.min(20);
+            assert_eq!(
+                &ours.sign(&msg[..split], &msg[split..len])[..],
+                hmac::sign(&ring_key, &msg[..len]).as_ref(),
+                "len {len}"
+            );
         }
         let t = HmacSha1::new(&[0x0b; 20]).sign(b"Hi ", b"There");
         assert_eq!(

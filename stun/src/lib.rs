@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod crc32;
 mod error;
 pub mod framing;
 pub mod integrity;

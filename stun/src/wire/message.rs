@@ -1,6 +1,8 @@
 //! The zero-copy message view (RFC 8489 sections 5, 6.3 and 14).
 
-use super::attribute::{Attribute, ErrorCode, attr, is_comprehension_required, is_known};
+use super::attribute::{
+    Attribute, ErrorCode, MAX_USERNAME, attr, is_comprehension_required, is_known,
+};
 use super::{
     Class, HEADER_LEN, MAGIC_COOKIE, MessageType, Method, TransactionId, be16, be32, padded,
 };
@@ -53,6 +55,18 @@ pub struct Message<T: AsRef<[u8]>> {
     integrity: Option<usize>,
     integrity_sha256: Option<usize>,
     fingerprint: Option<usize>,
+    /// Where the attributes every ICE check reads start, found in the validating walk so
+    /// that their getters do not walk again (offset of the attribute header; 0 = absent).
+    hot: HotOffsets,
+}
+
+/// Offsets of the first USERNAME, PRIORITY and USE-CANDIDATE (0 when absent: no attribute
+/// starts inside the header).
+#[derive(Clone, Copy, Debug, Default)]
+struct HotOffsets {
+    username: u32,
+    priority: u32,
+    use_candidate: u32,
 }
 
 impl<T: AsRef<[u8]>> Message<T> {
@@ -89,6 +103,7 @@ impl<T: AsRef<[u8]>> Message<T> {
         let mut integrity_sha256 = None;
         let mut fingerprint = None;
         let mut last_special: Option<u16> = None;
+        let mut hot = HotOffsets::default();
         let mut off = HEADER_LEN;
         while off < end {
             let (Some(attr_type), Some(len)) = (be16(b, off), be16(b, off + 2)) else {
@@ -152,6 +167,10 @@ impl<T: AsRef<[u8]>> Message<T> {
                     fingerprint = Some(off);
                     last_special = Some(attr_type);
                 }
+                // `off` < 20 + 65536 fits in u32; a first occurrence wins, as in `get`.
+                attr::USERNAME if hot.username == 0 => hot.username = off as u32,
+                attr::PRIORITY if hot.priority == 0 => hot.priority = off as u32,
+                attr::USE_CANDIDATE if hot.use_candidate == 0 => hot.use_candidate = off as u32,
                 _ => {}
             }
             off += need;
@@ -161,7 +180,19 @@ impl<T: AsRef<[u8]>> Message<T> {
             integrity,
             integrity_sha256,
             fingerprint,
+            hot,
         })
+    }
+
+    /// The value of the attribute whose header is at `off` (a validated offset, or 0).
+    #[inline]
+    fn value_at(&self, off: u32) -> Option<&[u8]> {
+        if off == 0 {
+            return None;
+        }
+        let off = off as usize;
+        let len = usize::from(be16(self.as_bytes(), off + 2)?);
+        self.as_bytes().get(off + 4..off + 4 + len)
     }
 
     /// The whole message.
@@ -236,10 +267,11 @@ impl<T: AsRef<[u8]>> Message<T> {
 
     /// USERNAME, if present and valid.
     pub fn username(&self) -> Option<&str> {
-        match self.attribute(attr::USERNAME)? {
-            Ok(Attribute::Username(s)) => Some(s),
-            _ => None,
+        let v = self.value_at(self.hot.username)?;
+        if v.len() > MAX_USERNAME {
+            return None;
         }
+        core::str::from_utf8(v).ok()
     }
 
     /// SOFTWARE, if present and valid.
@@ -268,15 +300,13 @@ impl<T: AsRef<[u8]>> Message<T> {
 
     /// PRIORITY, if present and valid.
     pub fn priority(&self) -> Option<u32> {
-        match self.attribute(attr::PRIORITY)? {
-            Ok(Attribute::Priority(p)) => Some(p),
-            _ => None,
-        }
+        let v = self.value_at(self.hot.priority)?;
+        Some(u32::from_be_bytes(<[u8; 4]>::try_from(v).ok()?))
     }
 
     /// Whether USE-CANDIDATE is present.
     pub fn use_candidate(&self) -> bool {
-        self.get(attr::USE_CANDIDATE).is_some()
+        self.hot.use_candidate != 0
     }
 
     /// Comprehension-required attribute types (0x0000..=0x7FFF) this crate does not know, in
