@@ -193,7 +193,26 @@ pub struct Fingerprint {
     pub digest: Vec<u8>,
 }
 
-fn hex_val(b: u8) -> Option<u8> {
+const BAD: u8 = 0xff;
+
+/// Hex digit values by byte (`BAD` for anything else).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "compile-time loop over 0..256 on a 256-entry table"
+)]
+static HEX: [u8; 256] = {
+    let mut t = [BAD; 256];
+    let mut i = 0;
+    while i < 256 {
+        if let Some(v) = hex_val(i as u8) {
+            t[i] = v;
+        }
+        i += 1;
+    }
+    t
+};
+
+const fn hex_val(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
@@ -226,16 +245,19 @@ impl Fingerprint {
             return Err(bad());
         }
         // Pairs of hex digits, each followed by `:` except the last (length checked above).
-        for ch in b.chunks(3) {
-            let (hi, lo) = match *ch {
-                [h, l, b':'] => (h, l),
-                [h, l] => (h, l),
-                _ => return Err(bad()),
+        for (i, &c) in b.iter().enumerate() {
+            let v = HEX.get(usize::from(c)).copied().unwrap_or(BAD);
+            let ok = match i % 3 {
+                2 => c == b':',
+                _ => v != BAD,
             };
-            let (Some(hi), Some(lo)) = (hex_val(hi), hex_val(lo)) else {
+            if !ok {
                 return Err(bad());
-            };
-            out(hi << 4 | lo);
+            }
+            if i % 3 == 1 {
+                let hi = b.get(i - 1).and_then(|&h| HEX.get(usize::from(h))).copied();
+                out(hi.unwrap_or(0) << 4 | v);
+            }
         }
         Ok(hash)
     }
@@ -265,6 +287,7 @@ pub struct Rtpmap<'a> {
     pub channels: Option<u16>,
 }
 
+#[inline]
 pub(crate) fn parse_pt(v: &str) -> R<u8> {
     // Fast path for the 1-3 digit values of real SDP; anything else takes the general one,
     // which gives the same results and errors.
@@ -289,9 +312,22 @@ pub(crate) fn parse_pt(v: &str) -> R<u8> {
         .ok_or(K::PayloadTypeOutOfRange { value: n })
 }
 
+#[inline]
 pub(crate) fn parse_u64(v: &str, field: &'static str) -> R<u64> {
     if v.is_empty() || v.len() > 20 {
         return Err(K::invalid(field, v));
+    }
+    if v.len() <= 19 {
+        // 19 digits cannot overflow a u64: no checked arithmetic needed.
+        let mut n: u64 = 0;
+        for b in v.bytes() {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                return Err(K::invalid(field, v));
+            }
+            n = n * 10 + u64::from(d);
+        }
+        return Ok(n);
     }
     let mut n: u64 = 0;
     for b in v.bytes() {
@@ -307,11 +343,13 @@ pub(crate) fn parse_u64(v: &str, field: &'static str) -> R<u64> {
     Ok(n)
 }
 
+#[inline]
 fn parse_num<T: TryFrom<u64>>(v: &str, field: &'static str) -> R<T> {
     T::try_from(parse_u64(v, field)?).map_err(|_| K::invalid(field, v))
 }
 
 impl<'a> Rtpmap<'a> {
+    #[inline]
     pub(crate) fn parse(v: &'a str) -> R<Self> {
         let (pt, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "rtpmap encoding",
@@ -385,6 +423,7 @@ fn has_apt(params: &str) -> bool {
 }
 
 impl<'a> Fmtp<'a> {
+    #[inline]
     pub(crate) fn parse(v: &'a str) -> R<Self> {
         let (pt, params) = v.split1(b' ').ok_or(K::MissingField {
             field: "fmtp parameters",
@@ -523,6 +562,7 @@ pub struct RtcpFb<'a> {
 }
 
 impl<'a> RtcpFb<'a> {
+    #[inline]
     pub(crate) fn parse(v: &'a str) -> R<Self> {
         let (pt, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "rtcp-fb type",
@@ -572,6 +612,7 @@ pub struct Extmap<'a> {
 }
 
 impl<'a> Extmap<'a> {
+    #[inline]
     pub(crate) fn parse(v: &'a str) -> R<Self> {
         let (idd, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "extmap uri",
@@ -631,6 +672,7 @@ pub struct Ssrc<'a> {
 }
 
 impl<'a> Ssrc<'a> {
+    #[inline]
     pub(crate) fn parse(v: &'a str) -> R<Self> {
         let (s, rest) = v.split1(b' ').ok_or(K::MissingField {
             field: "ssrc attribute",

@@ -169,7 +169,12 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
     let mut n_media = 0usize;
     let mut lines: Vec<Line> = Vec::with_capacity(16);
     let mut sec_start = 0usize;
-    let mut ctx = Ctx::default();
+    let mut ctx = Ctx {
+        mids: Vec::with_capacity(8),
+        extmaps: Vec::with_capacity(16),
+        all_extmaps: Vec::with_capacity(32),
+        ..Ctx::default()
+    };
     let (mut seen_o, mut seen_s, mut seen_t) = (false, false, false);
     let mut pos = 0usize;
     let mut lineno = 0usize;
@@ -225,7 +230,11 @@ pub(crate) fn parse(text: &str, limits: &Limits) -> Result<SessionDescription, E
                         }));
                     }
                     MediaLine::parse(value).map(|_| {
-                        let sec = close_section(text, sec_start, pos, &mut lines, 48);
+                        // Room for this section's lines, guessed from the bytes left (real
+                        // SDP lines average over 30 bytes); the cap bounds the guess.
+                        let guess = (bytes.len() - pos) / 24;
+                        let sec =
+                            close_section(text, sec_start, pos, &mut lines, guess.clamp(8, 256));
                         match n_media {
                             0 => session = Some(sec),
                             _ => media.push(sec),
@@ -306,15 +315,18 @@ fn close_section(
 /// RFC 8843 §9.1.1 / RFC 8285 §6: in one BUNDLE group an extmap id names one URI.
 fn check_bundle_extmaps(ctx: &Ctx<'_>) -> Result<(), Error> {
     let mut seen: Vec<(u16, &str)> = Vec::new();
+    let mut members: Vec<usize> = Vec::new();
     for group in &ctx.bundles {
         seen.clear();
-        let in_group = |idx: usize| {
-            ctx.mids
-                .iter()
-                .any(|(m, i)| *i == idx && group.splitb(b' ').any(|g| g == *m))
-        };
+        // The media sections of the group, found once (mids are unique).
+        members.clear();
+        members.extend(
+            group
+                .splitb(b' ')
+                .filter_map(|g| ctx.mids.iter().find(|(m, _)| *m == g).map(|(_, i)| *i)),
+        );
         for &(idx, lineno, raw, id, uri) in &ctx.all_extmaps {
-            if !in_group(idx) {
+            if !members.contains(&idx) {
                 continue;
             }
             match seen.iter().find(|(i, _)| *i == id) {
