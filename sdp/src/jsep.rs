@@ -6,7 +6,8 @@
 //! extensions intersected by URI with the offered ids, directions negotiated (RFC 3264 §6.1),
 //! sections without a common codec rejected with port 0, BUNDLE group limited to the accepted
 //! mids, the data channel m-line (`UDP/DTLS/SCTP webrtc-datachannel`, RFC 8841) accepted, and
-//! offered rids/simulcast reversed (RFC 8853 §5.3).
+//! offered rids/simulcast reversed (RFC 8853 §5.3) with the rid restrictions the answer keeps
+//! (RFC 8851 §4, §6.2: `pt=` narrowed to the answer's payload types, `max-*`, `depend`).
 
 use crate::attr::{
     Attribute, Direction, Extmap, Fingerprint, Fmtp, Group, Msid, MsidSemantic, Rid, RidDirection,
@@ -742,6 +743,46 @@ pub fn create_answer(
     SessionDescription::parse(&SessionDescription { session, media }.serialize())
 }
 
+/// rid restrictions an answer keeps (RFC 8851 §4, §6.2; JSEP RFC 8829 §5.3.1): the
+/// payload-type list narrowed to the answer's payload types (the answer uses the offerer's),
+/// and the codec-independent restrictions of RFC 8851 §5 this crate knows, values as offered.
+/// Unknown restrictions are dropped (§6.2: the answerer removes what it does not understand).
+pub const RID_RESTRICTIONS: [&str; 8] = [
+    "max-width",
+    "max-height",
+    "max-fps",
+    "max-fs",
+    "max-br",
+    "max-pps",
+    "max-bpp",
+    "depend",
+];
+
+/// The restrictions of the answer's `a=rid:<id> recv` for an offered send rid: `Some(None)`
+/// for none, `Some(Some(text))`, or `None` when the rid must be left out because none of
+/// its `pt=` payload types is in the answer (RFC 8851 §6.2).
+pub fn answer_rid_restrictions(offered: &Rid<'_>, answer_pts: &[u8]) -> Option<Option<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for (k, v) in offered.params() {
+        if k == "pt" {
+            let pts: Vec<String> = v
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|p| p.parse::<u8>().ok())
+                .filter(|p| answer_pts.contains(p))
+                .map(|p| p.to_string())
+                .collect();
+            if pts.is_empty() {
+                return None;
+            }
+            out.push(format!("pt={}", pts.join(",")));
+        } else if let (true, Some(v)) = (RID_RESTRICTIONS.contains(&k), v) {
+            out.push(format!("{k}={v}"));
+        }
+    }
+    Some((!out.is_empty()).then(|| out.join(";")))
+}
+
 fn answer_rtp(
     offer: &SessionDescription,
     i: usize,
@@ -797,26 +838,47 @@ fn answer_rtp(
     }
     if caps.receive_simulcast && dir.receives() {
         if let Some(sc) = om.simulcast().filter(|sc| !sc.send.is_empty()) {
+            let answer_pts: Vec<u8> = codecs.iter().map(|c| c.payload_type).collect();
+            let mut kept: Vec<(&str, Option<String>)> = Vec::new();
             for r in om
                 .rids()
                 .iter()
                 .filter(|r| r.direction == RidDirection::Send)
             {
+                if let Some(restrictions) = answer_rid_restrictions(r, &answer_pts) {
+                    kept.push((r.id, restrictions));
+                }
+            }
+            for (id, restrictions) in &kept {
                 push(
                     &mut s,
                     Attribute::Rid(Rid {
+                        id,
                         direction: RidDirection::Recv,
-                        restrictions: None,
-                        ..*r
+                        restrictions: restrictions.as_deref(),
                     }),
                 )?;
             }
-            let answer = Simulcast {
-                send: vec![],
-                recv: sc.send.clone(),
-                recv_first: true,
-            };
-            push(&mut s, Attribute::Simulcast(answer))?;
+            // RFC 8853 §5.3: the answer's stream list names only the rids it kept.
+            let recv: Vec<_> = sc
+                .send
+                .iter()
+                .map(|alts| {
+                    alts.iter()
+                        .copied()
+                        .filter(|a| kept.iter().any(|(id, _)| *id == a.rid))
+                        .collect::<Vec<_>>()
+                })
+                .filter(|alts| !alts.is_empty())
+                .collect();
+            if !recv.is_empty() {
+                let answer = Simulcast {
+                    send: vec![],
+                    recv,
+                    recv_first: true,
+                };
+                push(&mut s, Attribute::Simulcast(answer))?;
+            }
         }
     }
     Ok(Some(s))

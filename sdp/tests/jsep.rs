@@ -279,6 +279,55 @@ fn simulcast_offer_is_answered_with_recv_rids() {
     );
 }
 
+/// RFC 8851 §4/§6.2: the answer's `recv` rids keep the offered restrictions it supports,
+/// with `pt=` narrowed to the answer's payload types; a rid whose payload types are all gone
+/// is left out of the rids and of the simulcast list; unknown restrictions are dropped.
+#[test]
+fn simulcast_answer_keeps_rid_restrictions() {
+    let path = format!(
+        "{}/tests/data/chrome_simulcast_offer.sdp",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    // Chromium's simulcast offer (VP8 96, its RTX 97), with restrictions added to its rids:
+    // 98 is not offered at all, 97 is RTX (kept in our answer since VP8 is kept with RTX).
+    let text = text
+        .replace(
+            "a=rid:q send\r\n",
+            "a=rid:q send pt=96,98;max-width=320;max-height=180;max-fps=15;x-unknown=1\r\n",
+        )
+        .replace("a=rid:h send\r\n", "a=rid:h send pt=98\r\n")
+        .replace(
+            "a=rid:f send\r\n",
+            "a=rid:f send max-br=2500000;max-fs=3600;depend=q\r\n",
+        );
+    let offer = SessionDescription::parse(&text).unwrap();
+    assert_eq!(offer.media[1].rids()[0].payload_types(), [96, 98]);
+    let answer = create_answer(&offer, &answer_spec()).unwrap();
+    let v = &answer.media[1];
+    assert_eq!(v.media_line().unwrap().formats, "96 97");
+    let rids: Vec<String> = v.rids().iter().map(ToString::to_string).collect();
+    assert_eq!(
+        rids,
+        [
+            "q recv pt=96;max-width=320;max-height=180;max-fps=15",
+            "f recv max-br=2500000;max-fs=3600;depend=q",
+        ]
+    );
+    assert_eq!(v.attribute("simulcast"), Some("recv q;f"));
+    assert_eq!(v.rids()[0].payload_types(), [96]);
+    // The answer parses back and keeps the restrictions as text.
+    let again = SessionDescription::parse(&answer.serialize()).unwrap();
+    assert_eq!(again, answer);
+    // Every rid dropped: no rid and no simulcast attribute at all.
+    let none = text
+        .replace("pt=96,98;", "pt=98;")
+        .replace("a=rid:f send max-br", "a=rid:f send pt=98;max-br");
+    let answer = create_answer(&SessionDescription::parse(&none).unwrap(), &answer_spec()).unwrap();
+    assert!(answer.media[1].rids().is_empty());
+    assert_eq!(answer.media[1].simulcast(), None);
+}
+
 #[test]
 fn rejected_sections_get_port_zero_and_leave_the_bundle() {
     let offer = load("chrome_av_data_offer.sdp");
