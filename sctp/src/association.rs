@@ -27,7 +27,7 @@ const MAX_DUPS: usize = 32;
 const MAX_GAP_BLOCKS: usize = 200;
 /// Cap on stored fragments (bounds the CPU of reassembly scans).
 const MAX_FRAGMENTS: usize = 32768;
-const COOKIE_LEN: usize = 36;
+const COOKIE_LEN: usize = 44;
 const COOKIE_MAC_LEN: usize = 32;
 
 /// One SCTP packet to hand to the lower layer (DTLS).
@@ -91,6 +91,12 @@ pub enum Event {
         /// Stream id.
         stream: u16,
     },
+    /// The peer restarted the association (RFC 9260 section 5.2.2, INIT then COOKIE ECHO
+    /// with new tags on an established association). Everything queued, in flight or partly
+    /// reassembled on the old association was discarded, every stream starts again at
+    /// sequence number 0, and congestion control starts again; the association stays
+    /// established (data channels must be opened again).
+    Restarted,
     /// The association is closed; no more events follow.
     Closed {
         /// Why.
@@ -143,6 +149,8 @@ pub struct Stats {
     pub abandoned_messages: u64,
     /// Times HyStart++ (RFC 9406) ended the initial slow start on a rising RTT.
     pub hystart_exits: u64,
+    /// Times the peer restarted the association (RFC 9260 section 5.2.2).
+    pub restarts: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1311,8 +1319,22 @@ impl Association {
             }
             // INIT collision (section 5.2.1): answer with the parameters of our own INIT.
             State::CookieWait | State::CookieEchoed => (self.local_tag, self.local_initial_tsn),
-            // Section 5.2.2 (restart) is not supported; an unexpected INIT is ignored.
-            _ => return Ok(()),
+            State::Dead => return Ok(()),
+            // Restart (section 5.2.2): a new tag and TSN, different from the current ones; the
+            // tie-tags in the cookie tie the answer to this association. No state changes
+            // until a valid COOKIE ECHO comes back.
+            _ => {
+                let mut tag = self.rng.random_range(1..=u32::MAX);
+                while tag == self.local_tag {
+                    tag = self.rng.random_range(1..=u32::MAX);
+                }
+                (tag, self.rng.random::<u32>())
+            }
+        };
+        let (tie_local, tie_peer) = if self.is_established_any() || self.peer_tag != 0 {
+            (self.local_tag, self.peer_tag)
+        } else {
+            (0, 0)
         };
         let os = self.config.num_streams.min(init.mis);
         let mis = self.config.num_streams.min(init.os);
@@ -1333,6 +1355,8 @@ impl Association {
         cookie.push(flags);
         let age_ms = self.now.saturating_duration_since(self.epoch).as_millis() as u64;
         cookie.extend_from_slice(&age_ms.to_be_bytes());
+        cookie.extend_from_slice(&tie_local.to_be_bytes());
+        cookie.extend_from_slice(&tie_peer.to_be_bytes());
         cookie.extend_from_slice(&[0u8; 2]);
         let mac = hmac::sign(&self.cookie_key, &cookie);
         cookie.extend_from_slice(mac.as_ref());
@@ -1452,6 +1476,8 @@ impl Association {
         let mis = g16(23);
         let flags = body.get(25).copied().unwrap_or(0);
         let created = u64::from(g32(26)) << 32 | u64::from(g32(30));
+        let tie_local = g32(34);
+        let tie_peer = g32(38);
         if vtag != my_tag {
             self.stats.bad_vtag += 1;
             return Err(Error::BadVerificationTag {
@@ -1489,15 +1515,42 @@ impl Association {
                 }
             }
             _ => {
-                // Duplicate COOKIE ECHO for this association: re-acknowledge.
+                // Duplicate COOKIE ECHO for this association (section 5.2.4 case D):
+                // re-acknowledge.
                 if my_tag == self.local_tag && peer_tag == self.peer_tag {
                     let mut ch = Vec::new();
                     wire::emit_chunk(&mut ch, ct::COOKIE_ACK, 0, &[]);
                     self.push_ctrl_chunk(ch);
+                    return Ok(());
                 }
-                return Ok(());
+                // Case A: both tags new, tie-tags naming this association: the peer restarted.
+                // Anything else (a cookie from before an earlier restart, tags half matching)
+                // is silently discarded.
+                let restart = my_tag != self.local_tag
+                    && peer_tag != self.peer_tag
+                    && tie_local == self.local_tag
+                    && tie_peer == self.peer_tag
+                    && tie_local != 0;
+                if !restart {
+                    self.stats.bad_cookies += 1;
+                    return Ok(());
+                }
+                if self.state == State::ShutdownAckSent {
+                    // Section 5.2.4 action A: no new association while shutting down.
+                    self.send_shutdown_ack();
+                    let mut cause = Vec::new();
+                    wire::emit_param(&mut cause, wire::cause::COOKIE_WHILE_SHUTTING_DOWN, &[]);
+                    let mut ch = Vec::new();
+                    wire::emit_chunk(&mut ch, ct::ERROR, 0, &cause);
+                    self.push_ctrl_chunk(ch);
+                    return Ok(());
+                }
+                self.reset_for_restart();
+                self.local_tag = my_tag;
+                self.local_initial_tsn = my_tsn;
             }
         }
+        let restarted = self.is_established_any();
         let was_echoed = self.state == State::CookieEchoed;
         self.peer_tag = peer_tag;
         self.forward_tsn = flags & 1 != 0;
@@ -1519,8 +1572,44 @@ impl Association {
         let mut ch = Vec::new();
         wire::emit_chunk(&mut ch, ct::COOKIE_ACK, 0, &[]);
         self.push_ctrl_chunk(ch);
-        self.established();
+        if restarted {
+            self.state = State::Closed;
+            self.established();
+            // `established` queued Connected; the application is told Restarted instead.
+            if let Some(e) = self.events.back_mut() {
+                *e = Event::Restarted;
+            }
+        } else {
+            self.established();
+        }
         Ok(())
+    }
+
+    /// Section 5.2.4 action A: the old association is dropped as if aborted (queued, in-flight
+    /// and partly reassembled data discarded, stream sequence numbers back to 0, congestion
+    /// control back to its initial values) but without the "communication lost" event. What
+    /// was kept: the cookie secret and RNG, statistics, the path's minimum RTT, and events
+    /// the application has not taken yet.
+    fn reset_for_restart(&mut self) {
+        let mut fresh = Association::new(self.config.clone(), self.now);
+        core::mem::swap(&mut fresh.rng, &mut self.rng);
+        fresh.cookie_key = self.cookie_key.clone();
+        fresh.epoch = self.epoch;
+        fresh.min_rtt = self.min_rtt;
+        fresh.stats = core::mem::take(&mut self.stats);
+        fresh.events = core::mem::take(&mut self.events);
+        fresh.rx_buffered = fresh
+            .events
+            .iter()
+            .map(|e| match e {
+                Event::Message { data, .. } => data.len(),
+                _ => 0,
+            })
+            .sum();
+        fresh.stats.restarts += 1;
+        *self = fresh;
+        // The restarted association is established at once (no T1, no handshake packet).
+        self.state = State::Established;
     }
 
     fn on_cookie_ack(&mut self) {

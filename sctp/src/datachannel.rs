@@ -492,6 +492,16 @@ impl DataChannels {
                         }
                     }
                 }
+                Event::Restarted => {
+                    // The peer's association is new: none of its channels exist any more.
+                    let mut ids: Vec<u16> = self.channels.keys().copied().collect();
+                    ids.sort_unstable();
+                    self.channels.clear();
+                    for id in ids {
+                        self.events
+                            .push_back(DataChannelEvent::ChannelClosed { id });
+                    }
+                }
                 Event::Closed { reason } => {
                     self.channels.clear();
                     self.events.push_back(DataChannelEvent::Closed { reason });

@@ -100,6 +100,8 @@ pub mod cause {
     pub const INVALID_MANDATORY_PARAM: u16 = 7;
     /// No User Data.
     pub const NO_USER_DATA: u16 = 9;
+    /// Cookie Received While Shutting Down (RFC 9260 section 3.3.10.10).
+    pub const COOKIE_WHILE_SHUTTING_DOWN: u16 = 10;
     /// User-Initiated Abort.
     pub const USER_ABORT: u16 = 12;
     /// Protocol Violation.
