@@ -13,10 +13,12 @@
 //! once per session, so a packet costs the SHA-1 of its bytes plus one 64-byte block.
 //! AES-GCM is ring's.
 
-use aes::cipher::{KeyInit, StreamCipher, StreamCipherCoreWrapper};
+use aes::cipher::{
+    BlockSizeUser, KeyInit, StreamBackend, StreamCipher, StreamCipherCore, StreamCipherCoreWrapper,
+    StreamClosure, typenum::U16,
+};
 use ctr::cipher::InnerIvInit;
 use ring::aead;
-use sha1::{Digest, Sha1};
 
 use crate::error::{Error, Result};
 
@@ -71,66 +73,333 @@ impl AesKey {
             }
         }
     }
+
+    /// Encrypts (`decrypt == false`) or decrypts `msg[enc]` with the AES-CM keystream from
+    /// counter block `iv`, and feeds all of `msg` into `mac` (the HMAC inner hash): ciphertext
+    /// in both cases, as SRTP authenticates the encrypted packet (RFC 3711 3.3, 3.4). See
+    /// [`CmHmacJob`] for the interleaving.
+    pub(crate) fn cm_hmac(
+        &self,
+        iv: &[u8; 16],
+        msg: &mut [u8],
+        enc: core::ops::Range<usize>,
+        decrypt: bool,
+        mac: &mut Sha1State,
+    ) {
+        type Ctr<C> = ctr::CtrCore<C, ctr::flavors::Ctr128BE>;
+        let iv = aes::Block::from(*iv);
+        let job = CmHmacJob {
+            msg,
+            enc,
+            decrypt,
+            mac,
+        };
+        // The 128-bit counter wraps modulo 2^128 as RFC 3711 4.1.1 defines it; nothing in
+        // one packet comes near that, so the remaining-blocks check is not needed.
+        match self {
+            Self::Aes128(k) => Ctr::inner_iv_init(k.clone(), &iv).process_with_backend(job),
+            Self::Aes192(k) => Ctr::inner_iv_init(k.clone(), &iv).process_with_backend(job),
+            Self::Aes256(k) => Ctr::inner_iv_init(k.clone(), &iv).process_with_backend(job),
+        }
+    }
 }
 
-/// HMAC-SHA1 (RFC 2104) with the keyed inner and outer states precomputed.
+/// SHA-1 (FIPS 180-4) initial hash value.
+const SHA1_IV: [u32; 5] = [
+    0x6745_2301,
+    0xefcd_ab89,
+    0x98ba_dcfe,
+    0x1032_5476,
+    0xc3d2_e1f0,
+];
+const SHA1_BLOCK: usize = 64;
+type Sha1Block = sha1::digest::core_api::Block<sha1::Sha1Core>;
+
+/// Runs the SHA-1 compression function over every whole 64-octet block of `data`, straight
+/// from the caller's buffer (the `sha1` crate's SHA-NI code when the CPU has it).
+#[inline]
+fn sha1_blocks(state: &mut [u32; 5], data: &[u8]) {
+    for block in data.chunks_exact(SHA1_BLOCK) {
+        sha1::compress(state, core::slice::from_ref(Sha1Block::from_slice(block)));
+    }
+}
+
+/// A running SHA-1 hash. Whole blocks go from the input to the compression function without
+/// a copy; only a partial block is buffered. The final padding is done here.
+#[derive(Clone)]
+pub(crate) struct Sha1State {
+    state: [u32; 5],
+    buf: [u8; SHA1_BLOCK],
+    buffered: usize,
+    /// Message length so far, octets.
+    len: u64,
+}
+
+impl Sha1State {
+    fn new() -> Self {
+        Self {
+            state: SHA1_IV,
+            buf: [0; SHA1_BLOCK],
+            buffered: 0,
+            len: 0,
+        }
+    }
+
+    /// Absorbs `data`.
+    #[inline]
+    pub(crate) fn update(&mut self, mut data: &[u8]) {
+        self.len = self.len.wrapping_add(data.len() as u64);
+        if self.buffered > 0 {
+            let take = (SHA1_BLOCK - self.buffered).min(data.len());
+            let (head, rest) = data.split_at(take);
+            if let Some(dst) = self.buf.get_mut(self.buffered..self.buffered + take) {
+                dst.copy_from_slice(head);
+            }
+            self.buffered += take;
+            data = rest;
+            if self.buffered < SHA1_BLOCK {
+                return;
+            }
+            sha1_blocks(&mut self.state, &self.buf);
+            self.buffered = 0;
+        }
+        let whole = data.len() - data.len() % SHA1_BLOCK;
+        let (blocks, rest) = data.split_at(whole);
+        sha1_blocks(&mut self.state, blocks);
+        if let Some(dst) = self.buf.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
+        }
+        self.buffered = rest.len();
+    }
+
+    /// Pads (FIPS 180-4 5.1.1) and returns the digest.
+    pub(crate) fn finalize(mut self) -> [u8; 20] {
+        let bits = self.len.wrapping_mul(8).to_be_bytes();
+        let mut pad = [0u8; 2 * SHA1_BLOCK];
+        let n = self.buffered;
+        if let (Some(dst), Some(src)) = (pad.get_mut(..n), self.buf.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        if let Some(b) = pad.get_mut(n) {
+            *b = 0x80;
+        }
+        let end = if n + 9 <= SHA1_BLOCK {
+            SHA1_BLOCK
+        } else {
+            2 * SHA1_BLOCK
+        };
+        if let Some(dst) = pad.get_mut(end - 8..end) {
+            dst.copy_from_slice(&bits);
+        }
+        sha1_blocks(&mut self.state, pad.get(..end).unwrap_or_default());
+        let mut out = [0u8; 20];
+        for (o, w) in out.chunks_exact_mut(4).zip(self.state.iter()) {
+            o.copy_from_slice(&w.to_be_bytes());
+        }
+        out
+    }
+}
+
+/// HMAC-SHA1 (RFC 2104) with the keyed inner and outer states precomputed: a packet costs
+/// the compression of its own blocks, its final padded block and one outer block.
 #[derive(Clone)]
 pub(crate) struct HmacSha1 {
-    inner: Sha1,
-    outer: Sha1,
+    /// SHA-1 state after `K XOR ipad`.
+    inner: [u32; 5],
+    /// SHA-1 state after `K XOR opad`.
+    outer: [u32; 5],
 }
 
 impl HmacSha1 {
     pub(crate) fn new(key: &[u8]) -> Self {
-        let mut k = [0u8; 64];
-        if key.len() > 64 {
-            let d = Sha1::digest(key);
+        let mut k = [0u8; SHA1_BLOCK];
+        if key.len() > SHA1_BLOCK {
+            let mut h = Sha1State::new();
+            h.update(key);
+            let d = h.finalize();
             k.iter_mut().zip(d.iter()).for_each(|(a, b)| *a = *b);
         } else {
             k.iter_mut().zip(key.iter()).for_each(|(a, b)| *a = *b);
         }
-        let mut ipad = [0x36u8; 64];
-        let mut opad = [0x5cu8; 64];
+        let mut ipad = [0x36u8; SHA1_BLOCK];
+        let mut opad = [0x5cu8; SHA1_BLOCK];
         for ((i, o), kb) in ipad.iter_mut().zip(opad.iter_mut()).zip(k.iter()) {
             *i ^= kb;
             *o ^= kb;
         }
-        let mut inner = Sha1::new();
-        inner.update(ipad);
-        let mut outer = Sha1::new();
-        outer.update(opad);
+        let mut inner = SHA1_IV;
+        sha1_blocks(&mut inner, &ipad);
+        let mut outer = SHA1_IV;
+        sha1_blocks(&mut outer, &opad);
         Self { inner, outer }
     }
 
-    /// HMAC over `a || b`.
+    /// The inner hash, keyed, ready to absorb the message.
     #[inline]
-    pub(crate) fn sign2(&self, a: &[u8], b: &[u8]) -> [u8; 20] {
-        let mut h = self.inner.clone();
-        h.update(a);
-        h.update(b);
-        let ih = h.finalize();
-        let mut o = self.outer.clone();
-        o.update(ih);
-        o.finalize().into()
+    pub(crate) fn start(&self) -> Sha1State {
+        Sha1State {
+            state: self.inner,
+            buf: [0; SHA1_BLOCK],
+            buffered: 0,
+            len: SHA1_BLOCK as u64,
+        }
     }
 
-    /// HMAC over `a || b || c`.
+    /// Finishes the inner hash and computes the outer one: the MAC.
     #[inline]
-    pub(crate) fn sign3(&self, a: &[u8], b: &[u8], c: &[u8]) -> [u8; 20] {
-        let mut h = self.inner.clone();
-        h.update(a);
-        h.update(b);
-        h.update(c);
-        let ih = h.finalize();
-        let mut o = self.outer.clone();
-        o.update(ih);
-        o.finalize().into()
+    pub(crate) fn finish(&self, inner: Sha1State) -> [u8; 20] {
+        let ih = inner.finalize();
+        let mut block = [0u8; SHA1_BLOCK];
+        block.iter_mut().zip(ih.iter()).for_each(|(a, b)| *a = *b);
+        // Padding of the 84-octet outer message (opad block + 20-octet inner digest).
+        if let Some(b) = block.get_mut(20) {
+            *b = 0x80;
+        }
+        let bits = ((SHA1_BLOCK as u64 + 20) * 8).to_be_bytes();
+        if let Some(dst) = block.get_mut(SHA1_BLOCK - 8..) {
+            dst.copy_from_slice(&bits);
+        }
+        let mut state = self.outer;
+        sha1_blocks(&mut state, &block);
+        let mut out = [0u8; 20];
+        for (o, w) in out.chunks_exact_mut(4).zip(state.iter()) {
+            o.copy_from_slice(&w.to_be_bytes());
+        }
+        out
+    }
+
+    /// HMAC over the concatenation of `parts`.
+    pub(crate) fn sign(&self, parts: &[&[u8]]) -> [u8; 20] {
+        let mut h = self.start();
+        for p in parts {
+            h.update(p);
+        }
+        self.finish(h)
     }
 }
 
 /// HMAC-SHA1 of `data` under `key` (RFC 2104), for tests against RFC 2202.
 pub fn hmac_sha1(key: &[u8], data: &[u8]) -> [u8; 20] {
-    HmacSha1::new(key).sign2(data, &[])
+    HmacSha1::new(key).sign(&[data])
+}
+
+/// XORs `data` (at most `ks.len()` blocks) with the keystream blocks `ks`.
+#[inline(always)]
+fn xor_keystream(data: &mut [u8], ks: &[aes::Block]) {
+    let mut words = data.chunks_exact_mut(16);
+    let mut blocks = ks.iter();
+    for (d, k) in (&mut words).zip(&mut blocks) {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(d);
+        let x = u128::from_ne_bytes(a) ^ u128::from_ne_bytes((*k).into());
+        d.copy_from_slice(&x.to_ne_bytes());
+    }
+    let rest = words.into_remainder();
+    if let Some(k) = blocks.next() {
+        rest.iter_mut().zip(k.iter()).for_each(|(d, k)| *d ^= k);
+    }
+}
+
+/// Keystream blocks generated per step of [`CmHmacJob`]: one SHA-1 block's worth.
+const KS_BLOCKS: usize = 4;
+
+/// AES-CM encryption (or decryption) of `msg[enc]` interleaved with the HMAC-SHA1 inner hash
+/// of the whole of `msg`, in one pass over the buffer (RFC 3711 3.3 / 3.4).
+///
+/// SHA-1 with SHA-NI is a chain of dependent rounds that leaves the vector units mostly
+/// idle, and the AES-CTR keystream does not depend on it: generating the next 64 octets of
+/// keystream between two SHA-1 blocks lets the out-of-order core run both at once, where
+/// one pass after the other pays for both. Each 64-octet keystream step sits next to one
+/// SHA-1 block in program order so that it stays inside the reorder window.
+///
+/// Encrypting (protect, encrypt-then-MAC), a SHA-1 block is hashed one step after it was
+/// encrypted, so its loads do not wait on the just-written stores (which straddle the SHA-1
+/// block grid by the header length). Decrypting (unprotect, MAC-then-decrypt on the same
+/// buffer), every block is hashed before any of its octets is decrypted; the octets after
+/// the last whole block are copied out first. The caller verifies the tag afterwards and
+/// re-applies the keystream if it does not match, so that a failed packet is left as given.
+struct CmHmacJob<'a> {
+    msg: &'a mut [u8],
+    enc: core::ops::Range<usize>,
+    decrypt: bool,
+    mac: &'a mut Sha1State,
+}
+
+impl BlockSizeUser for CmHmacJob<'_> {
+    type BlockSize = U16;
+}
+
+impl StreamClosure for CmHmacJob<'_> {
+    #[inline(always)]
+    fn call<B: StreamBackend<BlockSize = U16>>(self, backend: &mut B) {
+        let Self {
+            msg,
+            enc,
+            decrypt,
+            mac,
+        } = self;
+        let step = KS_BLOCKS * 16;
+        let len = msg.len();
+        let whole = len - len % SHA1_BLOCK;
+        let end_enc = enc.end.min(len);
+        let mut pos = enc.start.min(end_enc);
+        let mut hashed = 0;
+        let mut tail = [0u8; SHA1_BLOCK];
+        let tail_len = len - whole;
+        if decrypt {
+            if let (Some(dst), Some(src)) = (tail.get_mut(..tail_len), msg.get(whole..)) {
+                dst.copy_from_slice(src);
+            }
+        }
+        let mut ks = [aes::Block::default(); KS_BLOCKS];
+        let generate = |backend: &mut B, ks: &mut [aes::Block; KS_BLOCKS]| {
+            ks.iter_mut().for_each(|b| backend.gen_ks_block(b));
+        };
+        if pos < end_enc {
+            generate(backend, &mut ks);
+        }
+        while pos < end_enc {
+            let end = (pos + step).min(end_enc);
+            if decrypt {
+                // Hash every whole block holding an octet about to be decrypted.
+                let upto = end
+                    .div_ceil(SHA1_BLOCK)
+                    .saturating_mul(SHA1_BLOCK)
+                    .min(whole);
+                if upto > hashed {
+                    mac.update(msg.get(hashed..upto).unwrap_or_default());
+                    hashed = upto;
+                }
+                xor_keystream(msg.get_mut(pos..end).unwrap_or_default(), &ks);
+                pos = end;
+                if pos < end_enc {
+                    generate(backend, &mut ks);
+                }
+            } else {
+                // Blocks encrypted in earlier steps only.
+                let upto = pos - pos % SHA1_BLOCK;
+                xor_keystream(msg.get_mut(pos..end).unwrap_or_default(), &ks);
+                pos = end;
+                if upto > hashed {
+                    mac.update(msg.get(hashed..hashed + SHA1_BLOCK).unwrap_or_default());
+                    hashed += SHA1_BLOCK;
+                }
+                if pos < end_enc {
+                    generate(backend, &mut ks);
+                }
+                if upto > hashed {
+                    mac.update(msg.get(hashed..upto).unwrap_or_default());
+                    hashed = upto;
+                }
+            }
+        }
+        if decrypt {
+            mac.update(msg.get(hashed..whole).unwrap_or_default());
+            mac.update(tail.get(..tail_len).unwrap_or_default());
+        } else {
+            mac.update(msg.get(hashed..).unwrap_or_default());
+        }
+    }
 }
 
 /// RFC 3711 4.3.1 / 4.3.3 with key_derivation_rate 0: `x = (label << 48) XOR master_salt`,
@@ -306,6 +575,86 @@ pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha1::Digest;
+
+    /// HMAC-SHA1 through the `sha1` crate's own buffering and padding, as a reference.
+    fn reference_hmac(key: &[u8; 20], parts: &[&[u8]]) -> [u8; 20] {
+        let mut ipad = [0x36u8; 64];
+        let mut opad = [0x5cu8; 64];
+        for ((i, o), k) in ipad.iter_mut().zip(opad.iter_mut()).zip(key.iter()) {
+            *i ^= k;
+            *o ^= k;
+        }
+        let mut h = sha1::Sha1::new();
+        h.update(ipad);
+        for p in parts {
+            h.update(p);
+        }
+        let ih = h.finalize();
+        let mut o = sha1::Sha1::new();
+        o.update(opad);
+        o.update(ih);
+        o.finalize().into()
+    }
+
+    #[test]
+    fn interleaved_cm_hmac_matches_separate_passes() {
+        let auth_key = [0x0bu8; 20];
+        let hmac = HmacSha1::new(&auth_key);
+        let iv = [0x5au8; 16];
+        for key in [&[7u8; 16][..], &[8u8; 24][..], &[9u8; 32][..]] {
+            let aes = AesKey::new(key).unwrap();
+            for len in (0..=300).chain([1023, 1024, 1025, 1212, 1216, 1220, 1500]) {
+                for start in [0usize, 8, 12, 16, 60, 64, 76, 140] {
+                    if start > len {
+                        continue;
+                    }
+                    let plain: Vec<u8> = (0..len).map(|i| (i * 31 + start) as u8).collect();
+                    // The RTCP shape: the last 4 octets authenticated but not encrypted.
+                    for end in [len, len.saturating_sub(4).max(start)] {
+                        let mut want = plain.clone();
+                        aes.apply_keystream(&iv, &mut want[start..end]);
+                        let want_tag = reference_hmac(&auth_key, &[&want, b"roc!"]);
+
+                        let mut got = plain.clone();
+                        let mut mac = hmac.start();
+                        aes.cm_hmac(&iv, &mut got, start..end, false, &mut mac);
+                        mac.update(b"roc!");
+                        assert_eq!(got, want, "ciphertext, len {len} enc {start}..{end}");
+                        assert_eq!(
+                            hmac.finish(mac),
+                            want_tag,
+                            "tag, len {len} enc {start}..{end}"
+                        );
+
+                        let mut mac = hmac.start();
+                        aes.cm_hmac(&iv, &mut got, start..end, true, &mut mac);
+                        mac.update(b"roc!");
+                        assert_eq!(got, plain, "plaintext, len {len} enc {start}..{end}");
+                        assert_eq!(
+                            hmac.finish(mac),
+                            want_tag,
+                            "rx tag, len {len} enc {start}..{end}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sha1_state_any_split_matches_one_shot() {
+        let data: Vec<u8> = (0..300u32).map(|i| (i * 7) as u8).collect();
+        for len in [0usize, 1, 55, 56, 63, 64, 65, 119, 120, 128, 300] {
+            let want: [u8; 20] = sha1::Sha1::digest(&data[..len]).into();
+            for cut in [0, 1, 3, len / 2, len.saturating_sub(1), len] {
+                let mut h = Sha1State::new();
+                h.update(&data[..cut.min(len)]);
+                h.update(&data[cut.min(len)..len]);
+                assert_eq!(h.finalize(), want, "len {len} cut {cut}");
+            }
+        }
+    }
 
     #[test]
     fn cm_iv_matches_libsrtp_vector() {

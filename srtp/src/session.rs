@@ -386,7 +386,6 @@ impl Session {
         let stream = self.stream_entry(ssrc)?;
         let index = stream.tx_index(seq)?;
         let roc = (index >> 16) as u32;
-        let (header, payload) = pkt.split_at_mut(hl);
         match &self.rtp {
             Keys::CmHmac {
                 aes,
@@ -394,14 +393,18 @@ impl Session {
                 hmac,
                 tag_len,
             } => {
-                aes.apply_keystream(&cm_iv(salt, ssrc, index), payload);
-                let tag = hmac.sign3(header, payload, &roc.to_be_bytes());
+                // Encrypt the payload and MAC header || payload || ROC in one pass.
+                let mut mac = hmac.start();
+                aes.cm_hmac(&cm_iv(salt, ssrc, index), pkt, hl..len, false, &mut mac);
+                mac.update(&roc.to_be_bytes());
+                let tag = hmac.finish(mac);
                 if let Some(m) = &self.mki {
                     put(trailer, 0, m)?;
                 }
                 put(trailer, mki_len, tag.get(..*tag_len).unwrap_or_default())?;
             }
             Keys::Gcm { key, salt } => {
+                let (header, payload) = pkt.split_at_mut(hl);
                 let nonce = aead::Nonce::assume_unique_for_key(gcm_rtp_iv(salt, ssrc, roc, seq));
                 let tag = key
                     .seal_in_place_separate_tag(nonce, aead::Aad::from(&*header), payload)
@@ -489,14 +492,20 @@ impl Session {
             } => {
                 let (body, tail) = buf.split_at_mut(buf.len() - tag_len - mki_len);
                 let tag = tail.get(mki_len..).unwrap_or_default();
-                let computed = hmac.sign2(body, &roc.to_be_bytes());
+                // MAC and decrypt in one pass (every block is hashed before it is
+                // decrypted); a packet that fails is encrypted back, so it is left as given.
+                let iv = cm_iv(salt, ssrc, index);
+                let body_len = body.len();
+                let mut mac = hmac.start();
+                aes.cm_hmac(&iv, body, hl..body_len, true, &mut mac);
+                mac.update(&roc.to_be_bytes());
+                let computed = hmac.finish(mac);
                 let computed = computed.get(..tag_len).unwrap_or_default();
                 if !ct_eq(computed, tag) {
+                    aes.apply_keystream(&iv, body.get_mut(hl..).unwrap_or_default());
                     return Err(Error::AuthenticationFailed);
                 }
-                let payload = body.get_mut(hl..).unwrap_or_default();
-                aes.apply_keystream(&cm_iv(salt, ssrc, index), payload);
-                body.len()
+                body_len
             }
             Keys::Gcm { key, salt } => {
                 // Here the tag belongs to the ciphertext: body || tag, with MKI after it.
@@ -553,7 +562,6 @@ impl Session {
             return Err(Error::IndexExhausted);
         }
         let eidx = (SRTCP_E_FLAG | index).to_be_bytes();
-        let (header, payload) = pkt.split_at_mut(RTCP_HEADER_LEN);
         match &self.rtcp {
             Keys::CmHmac {
                 aes,
@@ -561,9 +569,14 @@ impl Session {
                 hmac,
                 tag_len,
             } => {
-                aes.apply_keystream(&cm_iv(salt, ssrc, u64::from(index)), payload);
                 put(trailer, 0, &eidx)?;
-                let tag = hmac.sign3(header, payload, &eidx);
+                // The authenticated portion is the packet and the E + index word after it.
+                let authed = buf.get_mut(..len + SRTCP_INDEX_LEN).unwrap_or_default();
+                let iv = cm_iv(salt, ssrc, u64::from(index));
+                let mut mac = hmac.start();
+                aes.cm_hmac(&iv, authed, RTCP_HEADER_LEN..len, false, &mut mac);
+                let tag = hmac.finish(mac);
+                let trailer = buf.get_mut(len..).unwrap_or_default();
                 if let Some(m) = &self.mki {
                     put(trailer, SRTCP_INDEX_LEN, m)?;
                 }
@@ -574,6 +587,7 @@ impl Session {
                 )?;
             }
             Keys::Gcm { key, salt } => {
+                let (header, payload) = pkt.split_at_mut(RTCP_HEADER_LEN);
                 let mut aad = [0u8; RTCP_HEADER_LEN + SRTCP_INDEX_LEN];
                 put(&mut aad, 0, header)?;
                 put(&mut aad, RTCP_HEADER_LEN, &eidx)?;
@@ -661,16 +675,24 @@ impl Session {
             } => {
                 let (authed, tail) = buf.split_at_mut(eidx_pos + SRTCP_INDEX_LEN);
                 let tag = tail.get(mki_len..).unwrap_or_default();
-                let computed = hmac.sign2(authed, &[]);
+                let iv = cm_iv(salt, ssrc, u64::from(index));
+                let mut mac = hmac.start();
+                if encrypted {
+                    // MAC and decrypt in one pass; undone below if the tag does not match.
+                    aes.cm_hmac(&iv, authed, RTCP_HEADER_LEN..eidx_pos, true, &mut mac);
+                } else {
+                    mac.update(authed);
+                }
+                let computed = hmac.finish(mac);
                 let computed = computed.get(..tag_len).unwrap_or_default();
                 if !ct_eq(computed, tag) {
+                    if encrypted {
+                        let payload = authed
+                            .get_mut(RTCP_HEADER_LEN..eidx_pos)
+                            .unwrap_or_default();
+                        aes.apply_keystream(&iv, payload);
+                    }
                     return Err(Error::AuthenticationFailed);
-                }
-                if encrypted {
-                    let payload = authed
-                        .get_mut(RTCP_HEADER_LEN..eidx_pos)
-                        .unwrap_or_default();
-                    aes.apply_keystream(&cm_iv(salt, ssrc, u64::from(index)), payload);
                 }
                 eidx_pos
             }
