@@ -493,121 +493,151 @@ pub fn create_offer(spec: &OfferSpec) -> Result<SessionDescription, Error> {
         spec.extmap_allow_mixed,
     )?;
     // One id space for the whole BUNDLE group (RFC 8843 §9.1.1): each URI gets one id.
-    let mut uris: Vec<&str> = Vec::new();
+    let mut ids = ExtmapIds::default();
     let mut media = Vec::with_capacity(spec.media.len());
     for m in &spec.media {
-        let port = if m.bundle_only { 0 } else { 9 };
-        let mut s = if m.kind == MediaKind::Application {
-            media_line_text("application", port, SCTP_PROTO, DATACHANNEL_FORMAT).section()
-        } else {
-            let mut pts = Vec::new();
-            for c in &m.codecs {
-                pts.push(check_pt(c.payload_type)?.to_string());
-                if let Some(r) = c.rtx_payload_type {
-                    pts.push(check_pt(r)?.to_string());
-                }
-            }
-            if pts.is_empty() {
-                return Err(Error::Negotiation {
-                    reason: format!("mid {:?} has no codec", m.mid),
-                });
-            }
-            media_line_text(m.kind.as_str(), port, RTP_PROTO, &pts.join(" ")).section()
-        };
-        push_transport(&mut s, &spec.transport, Setup::Actpass, &m.mid)?;
-        if m.bundle_only {
-            push(&mut s, Attribute::BundleOnly)?;
-        }
-        if m.kind == MediaKind::Application {
-            push(&mut s, Attribute::SctpPort(spec.sctp_port))?;
-            push(&mut s, Attribute::MaxMessageSize(spec.max_message_size))?;
-        } else {
-            for uri in &m.extensions {
-                let idx = match uris.iter().position(|u| u == uri) {
-                    Some(i) => i,
-                    None => {
-                        uris.push(uri);
-                        uris.len() - 1
-                    }
-                };
-                let id = u16::try_from(idx + 1)
-                    .ok()
-                    .filter(|id| *id <= 14 || spec.extmap_allow_mixed && *id <= 255)
-                    .ok_or(Error::Negotiation {
-                        reason: "too many header extensions".into(),
-                    })?;
-                push(
-                    &mut s,
-                    Attribute::Extmap(Extmap {
-                        id,
-                        direction: None,
-                        uri,
-                        attributes: None,
-                    }),
-                )?;
-            }
-            push(&mut s, Attribute::Direction(m.direction))?;
-            if let Some((stream, track)) = &m.msid {
-                push(
-                    &mut s,
-                    Attribute::Msid(Msid {
-                        stream,
-                        track: Some(track),
-                    }),
-                )?;
-            }
-            push(&mut s, Attribute::RtcpMux)?;
-            push(&mut s, Attribute::RtcpRsize)?;
-            for c in &m.codecs {
-                push_codec(
-                    &mut s,
-                    c.payload_type,
-                    &c.name,
-                    c.clock_rate,
-                    c.channels,
-                    c.fmtp.as_deref(),
-                    &c.rtcp_fb,
-                )?;
-                if let Some(r) = c.rtx_payload_type {
-                    let apt = format!("apt={}", c.payload_type);
-                    push_codec(&mut s, r, "rtx", c.clock_rate, None, Some(&apt), &[])?;
-                }
-            }
-            for rid in &m.send_rids {
-                push(
-                    &mut s,
-                    Attribute::Rid(Rid {
-                        id: rid,
-                        direction: RidDirection::Send,
-                        restrictions: None,
-                    }),
-                )?;
-            }
-            if !m.send_rids.is_empty() {
-                let send = m
-                    .send_rids
-                    .iter()
-                    .map(|r| {
-                        vec![crate::attr::SimulcastRid {
-                            rid: r,
-                            paused: false,
-                        }]
-                    })
-                    .collect();
-                push(
-                    &mut s,
-                    Attribute::Simulcast(Simulcast {
-                        send,
-                        recv: vec![],
-                        recv_first: false,
-                    }),
-                )?;
-            }
-        }
-        media.push(s);
+        media.push(offer_section(
+            m,
+            &spec.transport,
+            &mut ids,
+            spec.sctp_port,
+            spec.max_message_size,
+            spec.extmap_allow_mixed,
+        )?);
     }
     // Round-trip through the parser: what we write must be what we accept.
     SessionDescription::parse(&SessionDescription { session, media }.serialize())
+}
+
+/// Extmap ids of one BUNDLE group (RFC 8843 §9.1.1): a URI keeps its id; a new URI gets the
+/// smallest free id (1..=14, or up to 255 with `extmap-allow-mixed`, RFC 8285 §6).
+#[derive(Debug, Default)]
+struct ExtmapIds {
+    used: Vec<(String, u16)>,
+}
+
+impl ExtmapIds {
+    fn id_for(&mut self, uri: &str, allow_mixed: bool) -> Result<u16, Error> {
+        if let Some((_, id)) = self.used.iter().find(|(u, _)| u == uri) {
+            return Ok(*id);
+        }
+        let max = if allow_mixed { 255 } else { 14 };
+        let id = (1..=max)
+            .find(|id| !self.used.iter().any(|(_, x)| x == id))
+            .ok_or(Error::Negotiation {
+                reason: "too many header extensions".into(),
+            })?;
+        self.used.push((uri.to_owned(), id));
+        Ok(id)
+    }
+}
+
+/// One m-section of an offer (RFC 8829 §5.2.1).
+fn offer_section(
+    m: &MediaSpec,
+    transport: &TransportSpec,
+    ids: &mut ExtmapIds,
+    sctp_port: u16,
+    max_message_size: u64,
+    allow_mixed: bool,
+) -> Result<Section, Error> {
+    let port = if m.bundle_only { 0 } else { 9 };
+    let mut s = if m.kind == MediaKind::Application {
+        media_line_text("application", port, SCTP_PROTO, DATACHANNEL_FORMAT).section()
+    } else {
+        let mut pts = Vec::new();
+        for c in &m.codecs {
+            pts.push(check_pt(c.payload_type)?.to_string());
+            if let Some(r) = c.rtx_payload_type {
+                pts.push(check_pt(r)?.to_string());
+            }
+        }
+        if pts.is_empty() {
+            return Err(Error::Negotiation {
+                reason: format!("mid {:?} has no codec", m.mid),
+            });
+        }
+        media_line_text(m.kind.as_str(), port, RTP_PROTO, &pts.join(" ")).section()
+    };
+    push_transport(&mut s, transport, Setup::Actpass, &m.mid)?;
+    if m.bundle_only {
+        push(&mut s, Attribute::BundleOnly)?;
+    }
+    if m.kind == MediaKind::Application {
+        push(&mut s, Attribute::SctpPort(sctp_port))?;
+        push(&mut s, Attribute::MaxMessageSize(max_message_size))?;
+    } else {
+        for uri in &m.extensions {
+            let id = ids.id_for(uri, allow_mixed)?;
+            push(
+                &mut s,
+                Attribute::Extmap(Extmap {
+                    id,
+                    direction: None,
+                    uri,
+                    attributes: None,
+                }),
+            )?;
+        }
+        push(&mut s, Attribute::Direction(m.direction))?;
+        if let Some((stream, track)) = &m.msid {
+            push(
+                &mut s,
+                Attribute::Msid(Msid {
+                    stream,
+                    track: Some(track),
+                }),
+            )?;
+        }
+        push(&mut s, Attribute::RtcpMux)?;
+        push(&mut s, Attribute::RtcpRsize)?;
+        for c in &m.codecs {
+            push_codec(
+                &mut s,
+                c.payload_type,
+                &c.name,
+                c.clock_rate,
+                c.channels,
+                c.fmtp.as_deref(),
+                &c.rtcp_fb,
+            )?;
+            if let Some(r) = c.rtx_payload_type {
+                let apt = format!("apt={}", c.payload_type);
+                push_codec(&mut s, r, "rtx", c.clock_rate, None, Some(&apt), &[])?;
+            }
+        }
+        for rid in &m.send_rids {
+            push(
+                &mut s,
+                Attribute::Rid(Rid {
+                    id: rid,
+                    direction: RidDirection::Send,
+                    restrictions: None,
+                }),
+            )?;
+        }
+        if !m.send_rids.is_empty() {
+            let send = m
+                .send_rids
+                .iter()
+                .map(|r| {
+                    vec![crate::attr::SimulcastRid {
+                        rid: r,
+                        paused: false,
+                    }]
+                })
+                .collect();
+            push(
+                &mut s,
+                Attribute::Simulcast(Simulcast {
+                    send,
+                    recv: vec![],
+                    recv_first: false,
+                }),
+            )?;
+        }
+    }
+    Ok(s)
 }
 
 /// What this endpoint accepts for one kind of media in an answer.
@@ -882,4 +912,198 @@ fn answer_rtp(
         }
     }
     Ok(Some(s))
+}
+
+/// What a subsequent offer changes (RFC 8829 §5.2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ReofferSpec {
+    /// ICE restart (RFC 8839 §4.4.1.1.1, RFC 8829 §5.2.2): new ufrag and pwd written in every
+    /// m-section; old candidates and `end-of-candidates` are dropped.
+    pub ice_restart: Option<(String, String)>,
+    /// New m-sections. Each first recycles an m-section rejected in the current local or remote
+    /// description (same index, new mid, RFC 8829 §5.2.2); the rest are appended.
+    pub add_media: Vec<MediaSpec>,
+    /// `a=sctp-port` for a new data channel section.
+    pub sctp_port: u16,
+    /// `a=max-message-size` for a new data channel section.
+    pub max_message_size: u64,
+}
+
+/// Was this m-section rejected (port 0 without `bundle-only`, RFC 3264 §6, RFC 8843 §6)?
+fn is_rejected(m: &Section) -> bool {
+    m.media_line().is_none_or(|ml| ml.port == 0) && !m.bundle_only()
+}
+
+/// Copies an accepted m-section of the current local description into a re-offer: every line
+/// kept (payload types, extmap ids, direction, msid, rids, sctp-port, …) except `a=setup`,
+/// written `actpass` (RFC 8829 §5.2.2, RFC 8842 §5.5), and the ICE credentials on restart.
+fn reoffer_section(m: &Section, restart: Option<(&str, &str)>) -> Result<Section, Error> {
+    let mut s = Section::new();
+    for l in m.lines() {
+        let name = match l.value.split_once(':') {
+            Some((n, _)) => n,
+            None => l.value,
+        };
+        if l.kind != 'a' {
+            s.push_line(l.kind, l.value)?;
+            continue;
+        }
+        match (name, restart) {
+            ("setup", _) => push(&mut s, Attribute::Setup(Setup::Actpass))?,
+            ("ice-ufrag", Some((u, _))) => push(&mut s, Attribute::IceUfrag(u))?,
+            ("ice-pwd", Some((_, p))) => push(&mut s, Attribute::IcePwd(p))?,
+            ("candidate" | "end-of-candidates", Some(_)) => {}
+            _ => s.push_line('a', l.value)?,
+        }
+    }
+    Ok(s)
+}
+
+/// Writes a subsequent offer (RFC 8829 §5.2.2) from the current negotiated state: `local` is
+/// this side's current local description (its last offer, or its last answer), `remote` the
+/// peer's. The offer keeps the mids in their order, the ICE credentials (unless
+/// `ice_restart`), the fingerprints, the payload types and extmap ids; sections rejected in
+/// either description stay rejected (port 0, mid only) unless recycled for `add_media`; new
+/// sections are appended, their extmap ids taken from the same id space; every section says
+/// `a=setup:actpass`; `o=` keeps the session id and increments the version; the BUNDLE group
+/// lists every accepted mid.
+pub fn create_reoffer(
+    local: &SessionDescription,
+    remote: &SessionDescription,
+    spec: &ReofferSpec,
+) -> Result<SessionDescription, Error> {
+    let origin = local.origin().ok_or(Error::Negotiation {
+        reason: "the local description has no o= line".into(),
+    })?;
+    let restart = spec
+        .ice_restart
+        .as_ref()
+        .map(|(u, p)| (u.as_str(), p.as_str()));
+    let rejected_at = |i: usize| {
+        local.media.get(i).is_none_or(is_rejected) || remote.media.get(i).is_some_and(is_rejected)
+    };
+    let accepted: Vec<usize> = (0..local.media.len())
+        .filter(|&i| !rejected_at(i))
+        .collect();
+    // Transport for new sections: this side's current ICE and DTLS parameters.
+    let first = accepted.first().copied().unwrap_or(0);
+    let (ufrag, pwd) = match (restart, local.ice_credentials(first)) {
+        (Some((u, p)), _) | (None, Some((u, p))) => (u, p),
+        (None, None) if spec.add_media.is_empty() => ("", ""),
+        (None, None) => {
+            return Err(Error::Negotiation {
+                reason: "no ICE credentials to reuse for new m-sections (use ice_restart)".into(),
+            });
+        }
+    };
+    let options_of = |s: &Section| s.ice_options().iter().map(|o| (*o).to_owned()).collect();
+    let mut ice_options: Vec<String> = local.media.get(first).map(options_of).unwrap_or_default();
+    if ice_options.is_empty() {
+        ice_options = options_of(&local.session);
+    }
+    let transport = TransportSpec {
+        ice_ufrag: ufrag.to_owned(),
+        ice_pwd: pwd.to_owned(),
+        ice_options,
+        ice_lite: false,
+        fingerprints: local.fingerprints_for(first),
+    };
+    let allow_mixed = local.session.extmap_allow_mixed();
+    // Ids seen anywhere in the local description stay taken (also those of rejected
+    // sections: a peer may still map them), so new URIs never reuse an id.
+    let mut ids = ExtmapIds::default();
+    for i in 0..local.media.len() {
+        for e in local.extmaps_for(i) {
+            if !ids.used.iter().any(|(u, _)| u == e.uri) {
+                ids.used.push((e.uri.to_owned(), e.id));
+            }
+        }
+    }
+    let existing: Vec<&str> = local.media.iter().filter_map(Section::mid).collect();
+    for (n, m) in spec.add_media.iter().enumerate() {
+        let dup_new = spec
+            .add_media
+            .get(..n)
+            .is_some_and(|p| p.iter().any(|x| x.mid == m.mid));
+        if m.mid.is_empty() || m.mid.contains(' ') || existing.contains(&m.mid.as_str()) || dup_new
+        {
+            return Err(Error::Negotiation {
+                reason: format!("bad or duplicate mid {:?} in a re-offer", m.mid),
+            });
+        }
+    }
+    let mut new_media = spec.add_media.iter();
+    let mut media = Vec::with_capacity(local.media.len() + spec.add_media.len());
+    let mut bundle: Vec<String> = Vec::new();
+    let mut new_section = |m: &MediaSpec, bundle: &mut Vec<String>| {
+        bundle.push(m.mid.clone());
+        offer_section(
+            m,
+            &transport,
+            &mut ids,
+            spec.sctp_port,
+            spec.max_message_size,
+            allow_mixed,
+        )
+    };
+    for (i, m) in local.media.iter().enumerate() {
+        if !rejected_at(i) {
+            if let Some(mid) = m.mid() {
+                bundle.push(mid.to_owned());
+            }
+            media.push(reoffer_section(m, restart)?);
+        } else if let Some(n) = new_media.next() {
+            media.push(new_section(n, &mut bundle)?);
+        } else {
+            media.push(rejected(m, m.mid())?);
+        }
+    }
+    for n in new_media {
+        media.push(new_section(n, &mut bundle)?);
+    }
+    // Session level: as before, with a higher version, the new BUNDLE group and credentials.
+    let version = origin.version().checked_add(1).ok_or(Error::Negotiation {
+        reason: "o= session version cannot be incremented".into(),
+    })?;
+    let o = format!(
+        "{} {} {version} {} {} {}",
+        origin.username, origin.session_id, origin.nettype, origin.addrtype, origin.address
+    );
+    let group = Group {
+        semantics: "BUNDLE",
+        mids: bundle.iter().map(String::as_str).collect(),
+    };
+    let mut session = Section::new();
+    let mut wrote_group = false;
+    for l in local.session.lines() {
+        let is_bundle = l.kind == 'a' && l.value.starts_with("group:BUNDLE");
+        match l.kind {
+            'o' => session.push_line('o', &o)?,
+            _ if is_bundle => {
+                if !wrote_group && !group.mids.is_empty() {
+                    push(&mut session, Attribute::Group(group.clone()))?;
+                }
+                wrote_group = true;
+            }
+            'a' if restart.is_some() && l.value.starts_with("ice-ufrag:") => {
+                push(&mut session, Attribute::IceUfrag(ufrag))?;
+            }
+            'a' if restart.is_some() && l.value.starts_with("ice-pwd:") => {
+                push(&mut session, Attribute::IcePwd(pwd))?;
+            }
+            _ => session.push_line(l.kind, l.value)?,
+        }
+        if l.kind == 't'
+            && !wrote_group
+            && !group.mids.is_empty()
+            && !local
+                .session
+                .values('a')
+                .any(|v| v.starts_with("group:BUNDLE"))
+        {
+            push(&mut session, Attribute::Group(group.clone()))?;
+            wrote_group = true;
+        }
+    }
+    SessionDescription::parse(&SessionDescription { session, media }.serialize())
 }

@@ -9,8 +9,8 @@
 )]
 
 use sansrtc_sdp::jsep::{
-    AnswerSpec, CodecSpec, MediaCapabilities, MediaKind, MediaSpec, OfferSpec, TransportSpec,
-    create_answer, create_offer, negotiate_codecs,
+    AnswerSpec, CodecSpec, MediaCapabilities, MediaKind, MediaSpec, OfferSpec, ReofferSpec,
+    TransportSpec, create_answer, create_offer, create_reoffer, negotiate_codecs,
 };
 use sansrtc_sdp::{Direction, Fingerprint, HashFunction, RidDirection, SessionDescription, Setup};
 
@@ -432,4 +432,173 @@ fn rtx_is_dropped_when_its_codec_is() {
         None,
     )];
     assert_eq!(negotiate_codecs(&codecs, &local).len(), 1);
+}
+
+fn extmap_ids(sdp: &SessionDescription, i: usize) -> Vec<(u16, String)> {
+    sdp.media[i]
+        .extmaps()
+        .iter()
+        .map(|e| (e.id, e.uri.to_owned()))
+        .collect()
+}
+
+/// JSEP §5.2.2: a re-offer after an answer keeps mids and order, ICE credentials,
+/// fingerprints, payload types and extmap ids; the rejected section stays port 0; the
+/// session version goes up; every section says actpass. Our answerer answers it and the
+/// answer parses back.
+#[test]
+fn reoffer_after_answer_keeps_negotiated_state() {
+    let offer = create_offer(&offer_spec()).unwrap();
+    let mut spec = answer_spec();
+    spec.video = None; // video rejected
+    let answer = create_answer(&offer, &spec).unwrap();
+    assert_eq!(answer.media[1].media_line().unwrap().port, 0);
+
+    let re = create_reoffer(&offer, &answer, &ReofferSpec::default()).unwrap();
+    let text = re.serialize();
+    assert_eq!(SessionDescription::parse(&text).unwrap(), re);
+    let (o0, o1) = (offer.origin().unwrap(), re.origin().unwrap());
+    assert_eq!(o1.session_id, o0.session_id);
+    assert_eq!(o1.version(), o0.version() + 1);
+    let mids: Vec<_> = re.media.iter().map(|m| m.mid().unwrap()).collect();
+    assert_eq!(mids, ["0", "1", "2"]);
+    assert_eq!(re.bundle_group().unwrap().mids, ["0", "2"]);
+    // Rejected video: port 0, same media and formats, only its mid.
+    let v = re.media[1].media_line().unwrap();
+    assert_eq!((v.media, v.port), ("video", 0));
+    assert_eq!(re.media[1].ice_ufrag(), None);
+    for i in [0, 2] {
+        let (m, o) = (&re.media[i], &offer.media[i]);
+        assert_eq!(re.ice_credentials(i), offer.ice_credentials(i));
+        assert_eq!(re.fingerprints_for(i), offer.fingerprints_for(i));
+        assert_eq!(m.setup(), Some(Setup::Actpass));
+        assert_eq!(
+            m.media_line().unwrap().formats,
+            o.media_line().unwrap().formats
+        );
+        assert_eq!(m.codecs(), o.codecs());
+        assert_eq!(extmap_ids(&re, i), extmap_ids(&offer, i));
+    }
+    assert_eq!(re.media[2].sctp_port(), Some(5000));
+
+    // Answered by our own answerer: audio and data accepted, video still rejected.
+    let re_answer = create_answer(&re, &spec).unwrap();
+    let again = SessionDescription::parse(&re_answer.serialize()).unwrap();
+    assert_eq!(again.bundle_group().unwrap().mids, ["0", "2"]);
+    assert_eq!(again.media[0].media_line().unwrap().formats, "111 63");
+    assert_eq!(again.media[1].media_line().unwrap().port, 0);
+}
+
+/// JSEP §5.2.2: a new section recycles the rejected one (same index, new mid); a second one
+/// is appended; new extmap URIs get free ids, known URIs keep theirs.
+#[test]
+fn reoffer_recycles_rejected_sections_and_appends_new_ones() {
+    let offer = create_offer(&offer_spec()).unwrap();
+    let mut spec = answer_spec();
+    spec.video = None;
+    let answer = create_answer(&offer, &spec).unwrap();
+    let mut a2 = MediaSpec::media(
+        MediaKind::Audio,
+        "a2",
+        Direction::SendOnly,
+        audio_caps().codecs,
+    );
+    a2.extensions = vec![MID.into(), "urn:example:new-ext".into()];
+    let v2 = MediaSpec::media(
+        MediaKind::Video,
+        "v2",
+        Direction::RecvOnly,
+        video_caps().codecs,
+    );
+    let re = create_reoffer(
+        &offer,
+        &answer,
+        &ReofferSpec {
+            add_media: vec![a2, v2],
+            ..ReofferSpec::default()
+        },
+    )
+    .unwrap();
+    let mids: Vec<_> = re.media.iter().map(|m| m.mid().unwrap()).collect();
+    assert_eq!(mids, ["0", "a2", "2", "v2"]);
+    assert_eq!(re.bundle_group().unwrap().mids, ["0", "a2", "2", "v2"]);
+    assert_eq!(re.media[1].media_line().unwrap().port, 9);
+    assert_eq!(re.ice_credentials(1), offer.ice_credentials(0));
+    // mid keeps id 3 (shared with audio section 0); the new URI gets the first free id.
+    let ids = extmap_ids(&re, 1);
+    assert_eq!(ids[0], (3, MID.to_owned()));
+    let used: Vec<u16> = (0..4)
+        .flat_map(|i| extmap_ids(&offer, i.min(2)))
+        .map(|(id, _)| id)
+        .collect();
+    assert!(!used.contains(&ids[1].0), "{ids:?} vs {used:?}");
+    // Mids in use are refused.
+    let dup = MediaSpec::data_channel("0");
+    assert!(
+        create_reoffer(
+            &offer,
+            &answer,
+            &ReofferSpec {
+                add_media: vec![dup],
+                ..ReofferSpec::default()
+            }
+        )
+        .is_err()
+    );
+    // The answer to it accepts the new sections.
+    let re_answer = create_answer(&re, &answer_spec()).unwrap();
+    assert_eq!(
+        re_answer.bundle_group().unwrap().mids,
+        ["0", "a2", "2", "v2"]
+    );
+    assert_eq!(re_answer.media[1].direction(), Some(Direction::RecvOnly));
+}
+
+/// ICE restart: new ufrag/pwd everywhere, fingerprints unchanged.
+#[test]
+fn reoffer_with_ice_restart() {
+    let offer = create_offer(&offer_spec()).unwrap();
+    let answer = create_answer(&offer, &answer_spec()).unwrap();
+    let re = create_reoffer(
+        &offer,
+        &answer,
+        &ReofferSpec {
+            ice_restart: Some(("nEwU".into(), "newpasswordnewpassword".into())),
+            ..ReofferSpec::default()
+        },
+    )
+    .unwrap();
+    for i in 0..3 {
+        assert_eq!(
+            re.ice_credentials(i),
+            Some(("nEwU", "newpasswordnewpassword"))
+        );
+        assert_eq!(re.fingerprints_for(i), offer.fingerprints_for(i));
+    }
+}
+
+/// The answering side re-offers from its answer to Chromium's offer: Chromium's payload types
+/// (kept in our answer), our credentials, actpass, and Chromium's mids in order.
+#[test]
+fn reoffer_from_the_answerer_side() {
+    let chrome = load("chrome_av_data_offer.sdp");
+    let ours = create_answer(&chrome, &answer_spec()).unwrap();
+    let re = create_reoffer(&ours, &chrome, &ReofferSpec::default()).unwrap();
+    assert_eq!(re.media.len(), chrome.media.len());
+    for (i, m) in re.media.iter().enumerate() {
+        assert_eq!(m.mid(), chrome.media[i].mid());
+        assert_eq!(
+            m.media_line().unwrap().formats,
+            ours.media[i].media_line().unwrap().formats
+        );
+        assert_eq!(m.setup(), Some(Setup::Actpass));
+        assert_eq!(re.ice_credentials(i), ours.ice_credentials(i));
+    }
+    assert_eq!(
+        re.origin().unwrap().version(),
+        ours.origin().unwrap().version() + 1
+    );
+    // Chromium's side of it, played by our answerer, accepts it.
+    let back = create_answer(&re, &answer_spec()).unwrap();
+    assert_eq!(back.bundle_group(), re.bundle_group());
 }
