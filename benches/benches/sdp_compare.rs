@@ -8,10 +8,12 @@ use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_mai
 
 const CHROME_AV_DATA: &str = include_str!("../../sdp/tests/data/chrome_av_data_offer.sdp");
 const CHROME_SIMULCAST: &str = include_str!("../../sdp/tests/data/chrome_simulcast_offer.sdp");
+const CHROME_AV_H264: &str = include_str!("../../sdp/tests/data/chrome_av_h264_offer.sdp");
 
 fn bench(c: &mut Criterion) {
     for (name, text) in [
         ("chrome_av_data_offer_171_lines", CHROME_AV_DATA),
+        ("chrome_av_h264_offer_114_lines", CHROME_AV_H264),
         ("chrome_simulcast_offer_69_lines", CHROME_SIMULCAST),
     ] {
         let mut g = c.benchmark_group(format!("sdp_compare/{name}"));

@@ -7,6 +7,7 @@ use sansrtc_sdp::jsep::{AnswerSpec, CodecSpec, MediaCapabilities, TransportSpec,
 use sansrtc_sdp::{Direction, Fingerprint, HashFunction};
 
 const CHROME_AV_DATA: &str = include_str!("../tests/data/chrome_av_data_offer.sdp");
+const CHROME_AV_H264: &str = include_str!("../tests/data/chrome_av_h264_offer.sdp");
 const CHROME_DC: &str = include_str!("../tests/data/chrome_datachannel_offer.sdp");
 const CHROME_SIMULCAST: &str = include_str!("../tests/data/chrome_simulcast_offer.sdp");
 
@@ -14,6 +15,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("sdp");
     for (name, text) in [
         ("chrome_av_data_offer_171_lines", CHROME_AV_DATA),
+        ("chrome_av_h264_offer_114_lines", CHROME_AV_H264),
         ("chrome_simulcast_offer_69_lines", CHROME_SIMULCAST),
         ("chrome_datachannel_offer_19_lines", CHROME_DC),
     ] {

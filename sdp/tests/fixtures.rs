@@ -240,3 +240,32 @@ fn aiortc_answer_to_chrome_simulcast() {
         [96, 97]
     );
 }
+
+/// Chromium's audio+video offer with H.264 preferred (`setCodecPreferences`): 114 lines,
+/// the size of the reference offer, used by the benches.
+#[test]
+fn chrome_av_h264_offer() {
+    let (text, sdp) = load("chrome_av_h264_offer.sdp");
+    assert_eq!(text.lines().count(), 114);
+    assert_eq!(sdp.media.len(), 2);
+    assert_eq!(sdp.ice_credentials(1).unwrap().0, "zXDJ");
+    assert_eq!(sdp.fingerprints_for(1)[0].hash, HashFunction::Sha256);
+    assert_eq!(sdp.fingerprints_for(1)[0].digest[..3], [0xD2, 0xFD, 0x33]);
+    let video = &sdp.media[1];
+    let codecs = video.codecs();
+    assert_eq!(
+        codecs.iter().map(|c| c.payload_type).collect::<Vec<_>>(),
+        [103, 104, 107, 108, 109, 114, 115, 116, 117, 118, 39, 40]
+    );
+    assert_eq!(codecs[0].name(), "H264");
+    let f = codecs[0].fmtp.unwrap();
+    assert_eq!(f.profile_level_id(), Some(0x42001f));
+    assert_eq!(f.packetization_mode(), Some(1));
+    assert_eq!(codecs[1].fmtp.unwrap().apt(), Some(103));
+    let ext: Vec<_> = video.extmaps().iter().map(|e| (e.id, e.uri)).collect();
+    assert_eq!(ext[0], (14, "urn:ietf:params:rtp-hdrext:toffset"));
+    assert_eq!(
+        ext[10],
+        (11, "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id")
+    );
+}

@@ -41,6 +41,7 @@ save("chrome_datachannel_offer.sdp", get(C + "/offer?mode=echo")["sdp"])
 save("chrome_av_offer.sdp", get(C + "/offer?mode=media&videoCodec=&audioCodec=")["sdp"])
 av_data = get(C + "/offer?mode=both&videoCodec=&audioCodec=")["sdp"]
 save("chrome_av_data_offer.sdp", av_data)
+save("chrome_av_h264_offer.sdp", get(C + "/offer?mode=media&videoCodec=H264")["sdp"])
 sim = get(C + "/offer?mode=media&simulcast=1")["sdp"]
 save("chrome_simulcast_offer.sdp", sim)
 # Chromium answers to offers of ours
