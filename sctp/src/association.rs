@@ -537,6 +537,8 @@ pub struct Association {
     next_tx_seq: u64,
     newest_acked_tx: Option<u64>,
     init_sent_at: Option<Instant>,
+    /// Request sequence number of the peer's Incoming SSN Reset Request being answered.
+    incoming_reset_seq: Option<u32>,
     /// Smallest RTT seen (handshake, DATA, HEARTBEAT): the receive window is sized from it.
     min_rtt: Option<Duration>,
     srtt: Option<Duration>,
@@ -662,6 +664,7 @@ impl Association {
             next_tx_seq: 0,
             newest_acked_tx: None,
             init_sent_at: None,
+            incoming_reset_seq: None,
             min_rtt: None,
             srtt: None,
             rttvar: Duration::ZERO,
@@ -2689,8 +2692,12 @@ impl Association {
                     let r = self.on_outgoing_reset_request(req_seq, last_tsn, streams);
                     responses.push((req_seq, r));
                 }
-                wire::ReconfigParam::IncomingReset { req_seq, .. }
-                | wire::ReconfigParam::Other {
+                wire::ReconfigParam::IncomingReset { req_seq, streams } => {
+                    if let Some(r) = self.on_incoming_reset_request(req_seq, streams) {
+                        responses.push((req_seq, r));
+                    }
+                }
+                wire::ReconfigParam::Other {
                     req_seq: Some(req_seq),
                     ..
                 } => {
@@ -2718,6 +2725,57 @@ impl Association {
             wire::emit_chunk(&mut ch, ct::RECONFIG, 0, &val);
             self.push_ctrl_chunk(ch);
         }
+    }
+
+    /// RFC 6525 section 5.2.3: the peer asks us to reset our outgoing streams. The answer is
+    /// an Outgoing SSN Reset Request for those streams (empty list: all streams) whose
+    /// response sequence number names this request; it goes out, like one the application
+    /// asked for, once the streams' queued messages all have TSNs. Returns a Re-configuration
+    /// Response to send instead, if any.
+    fn on_incoming_reset_request(&mut self, req_seq: u32, streams: &[u8]) -> Option<u32> {
+        use wire::reconfig_result as rr;
+        if req_seq == self.peer_next_req_seq.wrapping_sub(1)
+            && self.incoming_reset_seq == Some(req_seq)
+        {
+            // A retransmission of the request we are answering: our Outgoing SSN Reset Request
+            // is queued or on its own retransmission timer.
+            return None;
+        }
+        if req_seq != self.peer_next_req_seq {
+            return Some(rr::BAD_SEQ);
+        }
+        if self.reset_out.is_some() || !self.reset_wanted.is_empty() {
+            // Section 5.2.3: one outgoing reset at a time; the peer retries the same request.
+            return Some(rr::IN_PROGRESS);
+        }
+        let mut ids: Vec<u16> = streams
+            .chunks_exact(2)
+            .map(|c| {
+                u16::from_be_bytes([
+                    c.first().copied().unwrap_or(0),
+                    c.get(1).copied().unwrap_or(0),
+                ])
+            })
+            .collect();
+        if ids.iter().any(|&s| s >= self.outbound_streams) {
+            self.peer_next_req_seq = self.peer_next_req_seq.wrapping_add(1);
+            self.last_peer_result = rr::DENIED;
+            return Some(rr::DENIED);
+        }
+        if ids.is_empty() {
+            ids = self.out_streams.keys().copied().collect();
+            ids.sort_unstable();
+            if ids.is_empty() {
+                self.peer_next_req_seq = self.peer_next_req_seq.wrapping_add(1);
+                self.last_peer_result = rr::NOTHING_TO_DO;
+                return Some(rr::NOTHING_TO_DO);
+            }
+        }
+        self.peer_next_req_seq = self.peer_next_req_seq.wrapping_add(1);
+        self.last_peer_result = rr::PERFORMED;
+        self.incoming_reset_seq = Some(req_seq);
+        self.reset_wanted.extend(ids);
+        None
     }
 
     fn on_outgoing_reset_request(&mut self, req_seq: u32, last_tsn: u32, streams: &[u8]) -> u32 {

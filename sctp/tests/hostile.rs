@@ -463,3 +463,92 @@ fn peer_abort_closes() {
         })
     ));
 }
+
+/// RFC 6525 section 5.2.3: an Incoming SSN Reset Request is answered by resetting our
+/// outgoing streams (an Outgoing SSN Reset Request naming it), not with "Denied".
+#[test]
+fn incoming_reset_request_is_answered_by_an_outgoing_reset() {
+    let mut p = Pair::connected(60);
+    for i in 0..3u8 {
+        p.b.send(
+            p.now,
+            1,
+            53,
+            Bytes::from(vec![i; 10]),
+            SendOptions::default(),
+        )
+        .unwrap();
+    }
+    p.drive_until(|p| p.messages(0).len() == 3, 1000);
+    p.events = [Vec::new(), Vec::new()];
+    let tag = p.b.local_tag();
+    let incoming = |req_seq: u32, streams: &[u16]| {
+        let mut v = req_seq.to_be_bytes().to_vec();
+        for s in streams {
+            v.extend_from_slice(&s.to_be_bytes());
+        }
+        let mut param = Vec::new();
+        wire::emit_param(&mut param, 14, &v);
+        packet(tag, &chunk(ct::RECONFIG, 0, &param))
+    };
+    // An unknown stream is denied.
+    p.b.handle_receive(p.now, &incoming(0, &[65535]));
+    let t = p.b.poll_transmit().unwrap();
+    let pk = wire::Packet::parse(&t.payload).unwrap();
+    let rc = pk
+        .chunks()
+        .find_map(|c| c.ok().filter(|c| c.typ == ct::RECONFIG))
+        .unwrap();
+    assert_eq!(
+        wire::reconfig_params(rc.value).next().unwrap().unwrap(),
+        wire::ReconfigParam::Response {
+            resp_seq: 0,
+            result: wire::reconfig_result::DENIED
+        }
+    );
+    // Stream 1: b sends an Outgoing SSN Reset Request whose response sequence number is 1.
+    p.b.handle_receive(p.now, &incoming(1, &[1]));
+    let t = p.b.poll_transmit().unwrap();
+    let pk = wire::Packet::parse(&t.payload).unwrap();
+    let rc = pk
+        .chunks()
+        .find_map(|c| c.ok().filter(|c| c.typ == ct::RECONFIG))
+        .unwrap();
+    match wire::reconfig_params(rc.value).next().unwrap().unwrap() {
+        wire::ReconfigParam::OutgoingReset {
+            resp_seq, streams, ..
+        } => {
+            assert_eq!(resp_seq, 1);
+            assert_eq!(streams, &[0u8, 1][..]);
+        }
+        other => panic!("expected an Outgoing SSN Reset Request, got {other:?}"),
+    }
+    // A retransmission of the same request gets no second answer.
+    p.b.handle_receive(p.now, &incoming(1, &[1]));
+    assert!(p.b.poll_transmit().is_none());
+    // Deliver the request to a: a resets its incoming stream 1, b learns the reset was
+    // performed, and b's next message on stream 1 starts again at SSN 0 and is delivered.
+    p.a.handle_receive(p.now, &t.payload);
+    p.drive_until(
+        |p| {
+            p.events[1]
+                .iter()
+                .any(|e| matches!(e, Event::OutgoingStreamsReset { streams } if streams == &[1]))
+        },
+        1000,
+    );
+    assert!(
+        p.events[0]
+            .iter()
+            .any(|e| matches!(e, Event::IncomingStreamsReset { streams } if streams == &[1]))
+    );
+    p.b.send(
+        p.now,
+        1,
+        53,
+        Bytes::from_static(b"fresh"),
+        SendOptions::default(),
+    )
+    .unwrap();
+    p.drive_until(|p| p.messages(0).iter().any(|m| &m.2[..] == b"fresh"), 1000);
+}
