@@ -67,13 +67,17 @@ pub fn packet(data: &[u8]) {
     }
 }
 
-fn pair(now: Instant, idata: bool) -> (Association, Association) {
-    let cfg = |seed| Config {
+fn fuzz_config(seed: u64, idata: bool) -> Config {
+    Config {
         seed: Some(seed),
         enable_idata: idata,
         max_message_size: 64 * 1024,
         ..Config::default()
-    };
+    }
+}
+
+fn pair(now: Instant, idata: bool) -> (Association, Association) {
+    let cfg = |seed| fuzz_config(seed, idata);
     let mut a = Association::new(cfg(1), now);
     let mut b = Association::new(cfg(2), now);
     let _ = a.connect(now);
@@ -170,10 +174,18 @@ pub fn association(data: &[u8]) {
                 b.handle_timeout(now);
             }
             6 => {
-                let s = u16::from(rest.first().copied().unwrap_or(0) % 4);
+                let x = rest.first().copied().unwrap_or(0);
                 rest = rest.get(1..).unwrap_or(&[]);
-                let _ = a.reset_streams(now, &[s]);
-                let _ = b.reset_streams(now, &[s]);
+                if x & 0x80 != 0 {
+                    // The peer reboots: a fresh association sends INIT to the established
+                    // b (restart, RFC 9260 section 5.2.2); the next exchange completes it.
+                    a = Association::new(fuzz_config(u64::from(x) + 100, idata), now);
+                    let _ = a.connect(now);
+                } else {
+                    let s = u16::from(x % 4);
+                    let _ = a.reset_streams(now, &[s]);
+                    let _ = b.reset_streams(now, &[s]);
+                }
             }
             _ => {
                 // Mutate a real packet from a by one byte, then deliver it.
