@@ -3,21 +3,37 @@
 //!
 //! The protocol work is `sansrtc_turn::server::Server` (sans-IO); this module owns the
 //! sockets (the listening UDP socket, one UDP socket per relayed address, TCP
-//! connections), the TCP framing loop, the timer, limits and shutdown. One task owns the
-//! server core; every socket task feeds it through one bounded channel.
+//! connections), the TCP framing loop, the timer, limits and shutdown.
+//!
+//! One thread (the engine) owns the server core and every UDP socket: it waits on epoll,
+//! reads each ready socket with `recvmmsg` into preallocated slots, lets the core write each
+//! relayed datagram straight into a send slot (`Server::handle_receive_into`: no allocation
+//! per datagram), and sends with one `sendmmsg` per source socket. TCP and TLS connections
+//! run as tokio tasks (current-thread runtime) that hand frames to the engine through a
+//! bounded channel and wake it with an eventfd. Linux only (epoll, eventfd, recvmmsg).
 
 use std::collections::HashMap;
+use std::io::{IoSlice, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
+use nix::sys::eventfd::{EfdFlags, EventFd};
+use nix::sys::socket::{
+    ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg, sendmmsg, setsockopt,
+    sockopt,
+};
 use sansrtc_turn::auth::{AnyOf, CredentialStore, StaticUsers, TimeLimitedCredentials};
 use sansrtc_turn::policy::{Cidr, PeerPolicy};
-use sansrtc_turn::server::{FiveTuple, Server, ServerConfig, ServerEvent, Transport};
+use sansrtc_turn::server::{FiveTuple, Server, ServerConfig, ServerEvent, TransmitMeta, Transport};
 use sansrtc_turn::wire;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
@@ -108,7 +124,7 @@ fn parse_range(s: &str) -> Result<(u16, u16), String> {
     Ok((a, b))
 }
 
-/// One datagram or stream frame for the server core.
+/// One stream frame for the server core.
 struct Input {
     transport: Transport,
     local: SocketAddr,
@@ -118,15 +134,29 @@ struct Input {
 
 enum Msg {
     Input(Input),
-    Batch(Vec<Input>),
     TcpOpen(SocketAddr, mpsc::Sender<Vec<u8>>),
     TcpClosed(FiveTuple),
 }
 
-/// Most inputs queued for the core; socket tasks wait when it is full (backpressure).
+/// The sending half towards the engine thread: a bounded channel plus an eventfd that
+/// wakes the engine's epoll.
+#[derive(Clone)]
+struct CoreTx {
+    tx: mpsc::Sender<Msg>,
+    wake: Arc<EventFd>,
+}
+
+impl CoreTx {
+    async fn send(&self, msg: Msg) -> Result<(), ()> {
+        self.tx.send(msg).await.map_err(|_| ())?;
+        let _ = self.wake.write(1);
+        Ok(())
+    }
+}
+
+/// Most stream frames queued for the core; connection tasks wait when it is full
+/// (backpressure).
 const INPUT_QUEUE: usize = 8192;
-/// Most datagrams read from one socket per wakeup.
-const UDP_BATCH: usize = 64;
 /// Most frames queued towards one TCP connection; beyond, frames are dropped.
 const TCP_OUT_QUEUE: usize = 256;
 /// Largest frame accepted on TCP (a STUN message or ChannelData).
@@ -183,9 +213,11 @@ async fn serve_inner(args: Args) -> Result<(), String> {
     let udp = if args.no_udp {
         None
     } else {
-        Some(Arc::new(UdpSocket::bind(args.listen).await.map_err(
-            |e| format!("cannot bind UDP {}: {e}", args.listen),
-        )?))
+        let s = std::net::UdpSocket::bind(args.listen)
+            .map_err(|e| format!("cannot bind UDP {}: {e}", args.listen))?;
+        s.set_nonblocking(true).map_err(|e| e.to_string())?;
+        tune_buffers(&s);
+        Some(s)
     };
     let mut listen = args.listen;
     if let Some(u) = &udp {
@@ -227,7 +259,7 @@ async fn serve_inner(args: Args) -> Result<(), String> {
         .ok()
         .map(|d| d.as_secs());
     let start = Instant::now();
-    let mut server = Server::new(config, start).map_err(|e| e.to_string())?;
+    let server = Server::new(config, start).map_err(|e| e.to_string())?;
 
     let mut listening = Vec::new();
     if udp.is_some() {
@@ -245,228 +277,636 @@ async fn serve_inner(args: Args) -> Result<(), String> {
         args.relay_ports.1
     );
 
-    let (tx, mut rx) = mpsc::channel::<Msg>(INPUT_QUEUE);
+    let wake = Arc::new(
+        EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
+            .map_err(|e| format!("eventfd: {e}"))?,
+    );
+    let (tx, rx) = mpsc::channel::<Msg>(INPUT_QUEUE);
+    let core_tx = CoreTx {
+        tx,
+        wake: wake.clone(),
+    };
+    let stop: Arc<OnceLock<&'static str>> = Arc::new(OnceLock::new());
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
+    let (engine_wake, engine_stop, verbose) = (wake.clone(), stop.clone(), args.verbose);
+    // The engine is built on its thread: nix's mmsghdr batches are not Send.
+    let thread = std::thread::Builder::new()
+        .name("turn-engine".into())
+        .spawn(move || {
+            let r = Engine::new(server, listen, udp, engine_wake, rx, engine_stop, verbose)
+                .and_then(Engine::run);
+            let _ = done_tx.send(r);
+        })
+        .map_err(|e| format!("cannot start the engine thread: {e}"))?;
+
     let mut tasks: Vec<JoinHandle<()>> = Vec::new();
     let slots = Arc::new(Semaphore::new(args.max_tcp_connections as usize));
     if let Some(l) = tcp {
         tasks.push(tokio::spawn(tcp_accept_loop(
             l,
             listen,
-            tx.clone(),
+            core_tx.clone(),
             slots.clone(),
             Duration::from_secs(args.tcp_idle_timeout),
             None,
         )));
     }
+    let mut result = Ok(());
     if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
-        let tls = tls_config(cert, key)?;
+        let tls = tls_config(cert, key);
         let addr = args
             .tls_listen
             .unwrap_or_else(|| SocketAddr::new(listen.ip(), 5349));
-        let l = TcpListener::bind(addr)
-            .await
-            .map_err(|e| format!("cannot bind TLS {addr}: {e}"))?;
-        let addr = l.local_addr().map_err(|e| e.to_string())?;
-        eprintln!("sansrtc turn-server: listening on tls {addr}");
-        tasks.push(tokio::spawn(tcp_accept_loop(
-            l,
-            addr,
-            tx.clone(),
-            slots,
-            Duration::from_secs(args.tcp_idle_timeout),
-            Some(tls),
-        )));
+        match tls {
+            Ok(tls) => match TcpListener::bind(addr).await {
+                Ok(l) => {
+                    let addr = l.local_addr().unwrap_or(addr);
+                    eprintln!("sansrtc turn-server: listening on tls {addr}");
+                    tasks.push(tokio::spawn(tcp_accept_loop(
+                        l,
+                        addr,
+                        core_tx.clone(),
+                        slots,
+                        Duration::from_secs(args.tcp_idle_timeout),
+                        Some(tls),
+                    )));
+                }
+                Err(e) => result = Err(format!("cannot bind TLS {addr}: {e}")),
+            },
+            Err(e) => result = Err(e),
+        }
     }
-
-    let mut relays: HashMap<SocketAddr, (Arc<UdpSocket>, JoinHandle<()>)> = HashMap::new();
-    let mut tcp_conns: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>> = HashMap::new();
-    let mut created = 0u64;
-    let mut relay_bind_failures = 0u64;
-    let mut send_errors = 0u64;
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
-    let far = || tokio::time::Instant::now() + Duration::from_secs(3600);
-    let mut armed = far();
-    let sleep = tokio::time::sleep_until(armed);
-    tokio::pin!(sleep);
-    let mut rbuf = vec![0u8; 65_536];
-    let reason = loop {
-        let deadline = server
-            .poll_timeout()
-            .map(tokio::time::Instant::from_std)
-            .unwrap_or_else(far);
-        // Re-arm the timer only when the deadline moves (not once per packet).
-        if deadline < armed || armed <= tokio::time::Instant::now() {
-            armed = deadline;
-            sleep.as_mut().reset(deadline);
-        }
+    let mut engine_result = None;
+    let reason = if result.is_err() {
+        "startup failed"
+    } else {
         tokio::select! {
-            reason = &mut shutdown => break reason,
-            Ok(()) = readable(udp.as_deref()) => {
-                // The listening socket is read here directly, in batches, without a copy.
-                if let Some(u) = &udp {
-                    let now = Instant::now();
-                    for _ in 0..UDP_BATCH {
-                        match u.try_recv_from(&mut rbuf) {
-                            Ok((n, from)) => server.handle_receive(
-                                now,
-                                Transport::Udp,
-                                listen,
-                                from,
-                                rbuf.get(..n).unwrap_or_default(),
-                            ),
-                            Err(_) => break,
-                        }
-                    }
-                }
-            }
-            msg = rx.recv() => {
-                let Some(msg) = msg else { break "input closed" };
-                let now = Instant::now();
-                match msg {
-                    Msg::Input(i) => server.handle_receive(now, i.transport, i.local, i.remote, &i.data),
-                    Msg::Batch(b) => {
-                        for i in b {
-                            server.handle_receive(now, i.transport, i.local, i.remote, &i.data);
-                        }
-                    }
-                    Msg::TcpOpen(peer, out) => { tcp_conns.insert(peer, out); }
-                    Msg::TcpClosed(ft) => {
-                        tcp_conns.remove(&ft.client);
-                        server.deallocate(&ft);
-                    }
-                }
-                // Drain whatever else is already queued before flushing (batching).
-                for _ in 0..256 {
-                    match rx.try_recv() {
-                        Ok(Msg::Input(i)) => server.handle_receive(now, i.transport, i.local, i.remote, &i.data),
-                        Ok(Msg::Batch(b)) => {
-                            for i in b {
-                                server.handle_receive(now, i.transport, i.local, i.remote, &i.data);
-                            }
-                        }
-                        Ok(Msg::TcpOpen(peer, out)) => { tcp_conns.insert(peer, out); }
-                        Ok(Msg::TcpClosed(ft)) => {
-                            tcp_conns.remove(&ft.client);
-                            server.deallocate(&ft);
-                        }
-                        Err(_) => break,
-                    }
-                }
-            }
-            () = &mut sleep => {
-                armed = far();
-                sleep.as_mut().reset(armed);
-                server.handle_timeout(Instant::now());
-            }
-        }
-        // Events first: relayed sockets must exist before data can flow through them.
-        while let Some(ev) = server.poll_event() {
-            match ev {
-                ServerEvent::AllocationCreated {
-                    five_tuple,
-                    relayed,
-                    username,
-                } => {
-                    created += 1;
-                    let mut ok = true;
-                    for r in &relayed {
-                        match std::net::UdpSocket::bind(r).and_then(|s| {
-                            s.set_nonblocking(true)?;
-                            UdpSocket::from_std(s)
-                        }) {
-                            Ok(sock) => {
-                                let sock = Arc::new(sock);
-                                let task =
-                                    tokio::spawn(udp_recv_loop(sock.clone(), *r, tx.clone()));
-                                relays.insert(*r, (sock, task));
-                            }
-                            Err(e) => {
-                                eprintln!("sansrtc turn-server: cannot bind relay {r}: {e}");
-                                relay_bind_failures += 1;
-                                ok = false;
-                            }
-                        }
-                    }
-                    if !ok {
-                        server.deallocate(&five_tuple);
-                    } else if args.verbose {
-                        eprintln!(
-                            "sansrtc turn-server: allocation for {username} from {} ({:?}): relayed {:?}",
-                            five_tuple.client, five_tuple.transport, relayed
-                        );
-                    }
-                }
-                ServerEvent::AllocationClosed {
-                    five_tuple,
-                    relayed,
-                    expired,
-                } => {
-                    for r in &relayed {
-                        if let Some((_, task)) = relays.remove(r) {
-                            task.abort();
-                        }
-                    }
-                    if args.verbose {
-                        eprintln!(
-                            "sansrtc turn-server: allocation of {} closed ({})",
-                            five_tuple.client,
-                            if expired { "expired" } else { "deleted" }
-                        );
-                    }
-                }
-            }
-        }
-        while let Some(t) = server.poll_transmit() {
-            match t.transport {
-                Transport::Udp => {
-                    let sock = if t.source == listen {
-                        udp.as_ref()
-                    } else {
-                        relays.get(&t.source).map(|(s, _)| s)
-                    };
-                    let Some(sock) = sock else { continue };
-                    match sock.try_send_to(&t.payload, t.destination) {
-                        Ok(_) => {}
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                            if sock.send_to(&t.payload, t.destination).await.is_err() {
-                                send_errors += 1;
-                            }
-                        }
-                        Err(_) => send_errors += 1,
-                    }
-                }
-                Transport::Tcp | Transport::Tls => {
-                    if let Some(out) = tcp_conns.get(&t.destination) {
-                        if out.try_send(t.payload).is_err() {
-                            send_errors += 1;
-                        }
-                    }
-                }
+            reason = shutdown_signal() => reason,
+            r = done_rx => {
+                engine_result = Some(r.unwrap_or(Err("engine thread died".into())));
+                "engine stopped"
             }
         }
     };
     for task in tasks {
         task.abort();
     }
-    for (_, (_, task)) in relays.drain() {
-        task.abort();
+    let _ = stop.set(reason);
+    let _ = wake.write(1);
+    let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+    result?;
+    engine_result.unwrap_or(Ok(()))
+}
+
+/// Larger kernel buffers so bursts are absorbed while the engine works through a batch
+/// (best effort: the kernel caps them at net.core.rmem_max / wmem_max).
+fn tune_buffers(s: &std::net::UdpSocket) {
+    let _ = setsockopt(s, sockopt::RcvBuf, &SOCKET_BUFFER);
+    let _ = setsockopt(s, sockopt::SndBuf, &SOCKET_BUFFER);
+}
+
+/// SO_RCVBUF / SO_SNDBUF asked for on every UDP socket.
+const SOCKET_BUFFER: usize = 4 << 20;
+/// Datagrams per recvmmsg / sendmmsg call.
+const BATCH: usize = 64;
+/// recvmmsg calls on one ready socket before the others get their turn.
+const BATCHES_PER_WAKE: usize = 4;
+/// Receive slot: the largest UDP payload.
+const RX_SLOT: usize = 65_536;
+/// Send slot: a relayed datagram plus the largest header the core adds (a Data
+/// indication's).
+const TX_SLOT: usize = RX_SLOT + 128;
+/// Stream frames taken from the channel per wakeup before UDP gets its turn again.
+const MSGS_PER_WAKE: usize = 1024;
+const WAKE_TOKEN: u64 = u64::MAX;
+
+/// One UDP socket the engine reads: the listening socket or a relayed one.
+struct Sock {
+    socket: std::net::UdpSocket,
+    local: SocketAddr,
+}
+
+/// A datagram written into `tx_bufs` slot `i` (its index in `pending`), to go out of
+/// socket `slot`.
+#[derive(Clone, Copy)]
+struct Outgoing {
+    slot: usize,
+    dest: SocketAddr,
+    len: usize,
+}
+
+/// Sockets, the core and the batches, owned by one thread: epoll over every UDP socket,
+/// `recvmmsg` into preallocated slots, the core writes relayed datagrams straight into
+/// send slots (`Server::handle_receive_into`), `sendmmsg` per source socket.
+struct Engine {
+    server: Server,
+    listen: SocketAddr,
+    relay_ip: IpAddr,
+    epoll: Epoll,
+    wake: Arc<EventFd>,
+    rx: mpsc::Receiver<Msg>,
+    stop: Arc<OnceLock<&'static str>>,
+    verbose: bool,
+    /// Slab of sockets; the index is the epoll token. Slot 0 is the listening socket.
+    socks: Vec<Option<Sock>>,
+    free_slots: Vec<usize>,
+    /// Relayed port -> slot + 1 for relayed addresses on `relay_ip` (0: none).
+    by_port: Vec<u32>,
+    /// Relayed address -> slot for any other relay IP (IPv6 relays).
+    by_addr: HashMap<SocketAddr, usize>,
+    tcp_conns: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    rx_bufs: Vec<u8>,
+    tx_bufs: Vec<u8>,
+    pending: Vec<Outgoing>,
+    order: Vec<usize>,
+    got: Vec<(usize, SocketAddr)>,
+    rx_headers: MultiHeaders<SockaddrStorage>,
+    tx_headers: MultiHeaders<SockaddrStorage>,
+    addrs: Vec<Option<SockaddrStorage>>,
+    created: u64,
+    relay_bind_failures: u64,
+    send_errors: u64,
+}
+
+impl Engine {
+    fn new(
+        server: Server,
+        listen: SocketAddr,
+        udp: Option<std::net::UdpSocket>,
+        wake: Arc<EventFd>,
+        rx: mpsc::Receiver<Msg>,
+        stop: Arc<OnceLock<&'static str>>,
+        verbose: bool,
+    ) -> Result<Self, String> {
+        let epoll =
+            Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(|e| format!("epoll: {e}"))?;
+        epoll
+            .add(
+                wake.as_fd(),
+                EpollEvent::new(EpollFlags::EPOLLIN, WAKE_TOKEN),
+            )
+            .map_err(|e| format!("epoll: {e}"))?;
+        let mut socks = Vec::new();
+        if let Some(u) = udp {
+            epoll
+                .add(u.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, 0))
+                .map_err(|e| format!("epoll: {e}"))?;
+            socks.push(Some(Sock {
+                socket: u,
+                local: listen,
+            }));
+        } else {
+            socks.push(None);
+        }
+        let relay_ip = server.config().relay_ip;
+        Ok(Self {
+            server,
+            listen,
+            relay_ip,
+            epoll,
+            wake,
+            rx,
+            stop,
+            verbose,
+            socks,
+            free_slots: Vec::new(),
+            by_port: vec![0; 65_536],
+            by_addr: HashMap::new(),
+            tcp_conns: HashMap::new(),
+            rx_bufs: vec![0; BATCH * RX_SLOT],
+            tx_bufs: vec![0; BATCH * TX_SLOT],
+            pending: Vec::with_capacity(BATCH),
+            order: Vec::with_capacity(BATCH),
+            got: Vec::with_capacity(BATCH),
+            rx_headers: MultiHeaders::preallocate(BATCH, None),
+            tx_headers: MultiHeaders::preallocate(BATCH, None),
+            addrs: Vec::with_capacity(BATCH),
+            created: 0,
+            relay_bind_failures: 0,
+            send_errors: 0,
+        })
     }
-    let s = server.stats();
-    eprintln!(
-        "sansrtc turn-server: {reason}, shutting down (allocations: {created} created, {} alive; relayed {} to peers, {} to clients; {} malformed, {} success responses, {} error responses, {} dropped without permission, {} over bandwidth, {} send errors, {} relay bind failures)",
-        s.allocations,
-        s.relayed_to_peer,
-        s.relayed_to_client,
-        s.malformed,
-        s.success_responses,
-        s.error_responses,
-        s.dropped_no_permission,
-        s.dropped_bandwidth,
-        send_errors,
-        relay_bind_failures,
-    );
-    Ok(())
+
+    fn run(mut self) -> Result<(), String> {
+        let mut events = [EpollEvent::empty(); 64];
+        let reason = loop {
+            if let Some(reason) = self.stop.get() {
+                break *reason;
+            }
+            let now = Instant::now();
+            let timeout = match self.server.poll_timeout() {
+                Some(t) if t <= now => EpollTimeout::ZERO,
+                Some(t) => {
+                    let ms = t
+                        .saturating_duration_since(now)
+                        .as_millis()
+                        .saturating_add(1);
+                    EpollTimeout::try_from(ms.min(60_000)).unwrap_or(EpollTimeout::MAX)
+                }
+                None => EpollTimeout::try_from(60_000u32).unwrap_or(EpollTimeout::MAX),
+            };
+            let n = match self.epoll.wait(&mut events, timeout) {
+                Ok(n) => n,
+                Err(Errno::EINTR) => 0,
+                Err(e) => return Err(format!("epoll_wait: {e}")),
+            };
+            let now = Instant::now();
+            if self.server.poll_timeout().is_some_and(|t| t <= now) {
+                self.server.handle_timeout(now);
+                self.drain_core();
+            }
+            for ev in events.iter().take(n) {
+                let token = ev.data();
+                if token == WAKE_TOKEN {
+                    let _ = self.wake.read();
+                    self.take_messages(now);
+                } else if let Ok(slot) = usize::try_from(token) {
+                    self.read_socket(slot, now);
+                }
+            }
+            self.flush();
+        };
+        let s = self.server.stats();
+        eprintln!(
+            "sansrtc turn-server: {reason}, shutting down (allocations: {} created, {} alive; relayed {} to peers, {} to clients; {} malformed, {} success responses, {} error responses, {} dropped without permission, {} over bandwidth, {} send errors, {} relay bind failures)",
+            self.created,
+            s.allocations,
+            s.relayed_to_peer,
+            s.relayed_to_client,
+            s.malformed,
+            s.success_responses,
+            s.error_responses,
+            s.dropped_no_permission,
+            s.dropped_bandwidth,
+            self.send_errors,
+            self.relay_bind_failures,
+        );
+        Ok(())
+    }
+
+    /// Stream frames and connection news from the tokio side.
+    fn take_messages(&mut self, now: Instant) {
+        for _ in 0..MSGS_PER_WAKE {
+            match self.rx.try_recv() {
+                Ok(Msg::Input(i)) => {
+                    self.server
+                        .handle_receive(now, i.transport, i.local, i.remote, &i.data);
+                    self.drain_core();
+                }
+                Ok(Msg::TcpOpen(peer, out)) => {
+                    self.tcp_conns.insert(peer, out);
+                }
+                Ok(Msg::TcpClosed(ft)) => {
+                    self.tcp_conns.remove(&ft.client);
+                    self.server.deallocate(&ft);
+                    self.drain_core();
+                }
+                Err(_) => return,
+            }
+        }
+        // More left: come back after the sockets had their turn.
+        let _ = self.wake.write(1);
+    }
+
+    /// Reads up to `BATCHES_PER_WAKE` batches from one socket and relays them.
+    fn read_socket(&mut self, slot: usize, now: Instant) {
+        for _ in 0..BATCHES_PER_WAKE {
+            let Some(Some(sock)) = self.socks.get(slot) else {
+                return;
+            };
+            let local = sock.local;
+            let fd = sock.socket.as_raw_fd();
+            self.got.clear();
+            {
+                let mut iovs: Vec<[IoSliceMut<'_>; 1]> = self
+                    .rx_bufs
+                    .chunks_exact_mut(RX_SLOT)
+                    .map(|c| [IoSliceMut::new(c)])
+                    .collect();
+                match recvmmsg(
+                    fd,
+                    &mut self.rx_headers,
+                    iovs.iter_mut(),
+                    MsgFlags::MSG_DONTWAIT,
+                    None,
+                ) {
+                    Ok(results) => {
+                        for r in results {
+                            if let Some(from) = r.address.and_then(|a| to_std(&a)) {
+                                self.got.push((r.bytes, from));
+                            }
+                        }
+                    }
+                    // ICMP errors (port unreachable from a peer) surface here: skip them.
+                    Err(Errno::ECONNREFUSED | Errno::EINTR) => continue,
+                    Err(_) => return,
+                }
+            }
+            let count = self.got.len();
+            for i in 0..count {
+                let Some(&(len, from)) = self.got.get(i) else {
+                    break;
+                };
+                if self.pending.len() >= BATCH {
+                    self.flush();
+                }
+                let k = self.pending.len();
+                let data = self
+                    .rx_bufs
+                    .get(i * RX_SLOT..i * RX_SLOT + len)
+                    .unwrap_or_default();
+                let out = self
+                    .tx_bufs
+                    .get_mut(k * TX_SLOT..(k + 1) * TX_SLOT)
+                    .unwrap_or_default();
+                if let Some(m) =
+                    self.server
+                        .handle_receive_into(now, Transport::Udp, local, from, data, out)
+                {
+                    self.route(m);
+                }
+                self.drain_core();
+            }
+            if count < BATCH {
+                return;
+            }
+        }
+    }
+
+    /// Sends (or stages) what the core wrote into send slot `pending.len()`.
+    fn route(&mut self, m: TransmitMeta) {
+        match m.transport {
+            Transport::Udp => match self.slot_of(m.source) {
+                Some(slot) => self.pending.push(Outgoing {
+                    slot,
+                    dest: m.destination,
+                    len: m.len,
+                }),
+                None => self.send_errors += 1,
+            },
+            Transport::Tcp | Transport::Tls => {
+                let k = self.pending.len();
+                let bytes = self
+                    .tx_bufs
+                    .get(k * TX_SLOT..k * TX_SLOT + m.len)
+                    .unwrap_or_default();
+                if let Some(out) = self.tcp_conns.get(&m.destination) {
+                    if let Err(mpsc::error::TrySendError::Full(_)) = out.try_send(bytes.to_vec()) {
+                        self.send_errors += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn slot_of(&self, addr: SocketAddr) -> Option<usize> {
+        if addr == self.listen {
+            return self.socks.first().and_then(Option::as_ref).map(|_| 0);
+        }
+        if addr.ip() == self.relay_ip {
+            let v = *self.by_port.get(usize::from(addr.port()))?;
+            return usize::try_from(v).ok()?.checked_sub(1);
+        }
+        self.by_addr.get(&addr).copied()
+    }
+
+    /// Events first (relayed sockets must exist before data flows through them), then the
+    /// queued transmits (responses, Send indications, relays that did not fit).
+    fn drain_core(&mut self) {
+        while let Some(ev) = self.server.poll_event() {
+            self.on_event(ev);
+        }
+        while let Some(t) = self.server.poll_transmit() {
+            match t.transport {
+                Transport::Udp => {
+                    if self.pending.len() >= BATCH {
+                        self.flush();
+                    }
+                    let k = self.pending.len();
+                    let (Some(slot), Some(dst)) = (
+                        self.slot_of(t.source),
+                        self.tx_bufs
+                            .get_mut(k * TX_SLOT..k * TX_SLOT + t.payload.len()),
+                    ) else {
+                        self.send_errors += 1;
+                        continue;
+                    };
+                    dst.copy_from_slice(&t.payload);
+                    self.pending.push(Outgoing {
+                        slot,
+                        dest: t.destination,
+                        len: t.payload.len(),
+                    });
+                }
+                Transport::Tcp | Transport::Tls => {
+                    // A closed connection (its TcpClosed is on the way) is not a send error.
+                    if let Some(out) = self.tcp_conns.get(&t.destination) {
+                        if let Err(mpsc::error::TrySendError::Full(_)) = out.try_send(t.payload) {
+                            self.send_errors += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, ev: ServerEvent) {
+        match ev {
+            ServerEvent::AllocationCreated {
+                five_tuple,
+                relayed,
+                username,
+            } => {
+                self.created += 1;
+                let mut ok = true;
+                for r in &relayed {
+                    match self.open_relay(*r) {
+                        Ok(()) => {}
+                        Err(e) => {
+                            eprintln!("sansrtc turn-server: cannot bind relay {r}: {e}");
+                            self.relay_bind_failures += 1;
+                            ok = false;
+                        }
+                    }
+                }
+                if !ok {
+                    // Emits AllocationClosed, which closes the relays that did open.
+                    self.server.deallocate(&five_tuple);
+                } else if self.verbose {
+                    eprintln!(
+                        "sansrtc turn-server: allocation for {username} from {} ({:?}): relayed {:?}",
+                        five_tuple.client, five_tuple.transport, relayed
+                    );
+                }
+            }
+            ServerEvent::AllocationClosed {
+                five_tuple,
+                relayed,
+                expired,
+            } => {
+                // Datagrams staged for these sockets go out first.
+                self.flush();
+                for r in &relayed {
+                    self.close_relay(*r);
+                }
+                if self.verbose {
+                    eprintln!(
+                        "sansrtc turn-server: allocation of {} closed ({})",
+                        five_tuple.client,
+                        if expired { "expired" } else { "deleted" }
+                    );
+                }
+            }
+        }
+    }
+
+    fn open_relay(&mut self, addr: SocketAddr) -> std::io::Result<()> {
+        let socket = std::net::UdpSocket::bind(addr)?;
+        socket.set_nonblocking(true)?;
+        tune_buffers(&socket);
+        let slot = self.free_slots.pop().unwrap_or(self.socks.len());
+        let token = u64::try_from(slot).unwrap_or(WAKE_TOKEN);
+        self.epoll
+            .add(socket.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, token))
+            .map_err(std::io::Error::from)?;
+        let sock = Some(Sock {
+            socket,
+            local: addr,
+        });
+        match self.socks.get_mut(slot) {
+            Some(s) => *s = sock,
+            None => self.socks.push(sock),
+        }
+        if addr.ip() == self.relay_ip {
+            if let Some(v) = self.by_port.get_mut(usize::from(addr.port())) {
+                *v = u32::try_from(slot + 1).unwrap_or(0);
+            }
+        } else {
+            self.by_addr.insert(addr, slot);
+        }
+        Ok(())
+    }
+
+    fn close_relay(&mut self, addr: SocketAddr) {
+        let Some(slot) = self.slot_of(addr).filter(|s| *s != 0) else {
+            return;
+        };
+        if let Some(s) = self.socks.get_mut(slot) {
+            if let Some(sock) = s.take() {
+                let _ = self.epoll.delete(sock.socket.as_fd());
+            }
+            self.free_slots.push(slot);
+        }
+        if addr.ip() == self.relay_ip {
+            if let Some(v) = self.by_port.get_mut(usize::from(addr.port())) {
+                *v = 0;
+            }
+        } else {
+            self.by_addr.remove(&addr);
+        }
+    }
+
+    /// Sends every staged datagram: one `sendmmsg` per source socket.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = &self.pending;
+        self.order.clear();
+        self.order.extend(0..pending.len());
+        self.order
+            .sort_unstable_by_key(|&i| (pending.get(i).map_or(0, |o| o.slot), i));
+        let mut start = 0;
+        while start < self.order.len() {
+            let slot = self
+                .order
+                .get(start)
+                .and_then(|&i| self.pending.get(i))
+                .map_or(0, |o| o.slot);
+            let mut end = start;
+            while self
+                .order
+                .get(end)
+                .and_then(|&i| self.pending.get(i))
+                .is_some_and(|o| o.slot == slot)
+            {
+                end += 1;
+            }
+            self.send_run(slot, start, end);
+            start = end;
+        }
+        self.pending.clear();
+    }
+
+    /// `sendmmsg` of `order[start..end]` (all from socket `slot`), retrying the rest after a
+    /// partial send; a datagram the kernel refuses is counted and skipped.
+    fn send_run(&mut self, slot: usize, start: usize, end: usize) {
+        let Some(Some(sock)) = self.socks.get(slot) else {
+            self.send_errors += (end - start) as u64;
+            return;
+        };
+        let fd = sock.socket.as_raw_fd();
+        let mut at = start;
+        let mut stalls = 0;
+        while at < end {
+            self.addrs.clear();
+            let ids = self.order.get(at..end).unwrap_or_default();
+            let mut slices: Vec<[IoSlice<'_>; 1]> = Vec::with_capacity(ids.len());
+            for &i in ids {
+                let Some(o) = self.pending.get(i) else {
+                    continue;
+                };
+                let bytes = self
+                    .tx_bufs
+                    .get(i * TX_SLOT..i * TX_SLOT + o.len)
+                    .unwrap_or_default();
+                slices.push([IoSlice::new(bytes)]);
+                self.addrs.push(Some(SockaddrStorage::from(o.dest)));
+            }
+            let no_cmsgs: [ControlMessage<'_>; 0] = [];
+            let r = sendmmsg(
+                fd,
+                &mut self.tx_headers,
+                slices.iter(),
+                &self.addrs,
+                no_cmsgs,
+                MsgFlags::MSG_DONTWAIT,
+            )
+            .map(Iterator::count);
+            match r {
+                Ok(k) if k > 0 => {
+                    at += k;
+                    stalls = 0;
+                }
+                Err(Errno::EAGAIN) | Ok(_) => {
+                    // The socket buffer is full: wait a little for room, then give up.
+                    stalls += 1;
+                    if stalls > 20 {
+                        self.send_errors += (end - at) as u64;
+                        return;
+                    }
+                    let Some(Some(sock)) = self.socks.get(slot) else {
+                        return;
+                    };
+                    let mut fds = [PollFd::new(sock.socket.as_fd(), PollFlags::POLLOUT)];
+                    let _ = poll(&mut fds, PollTimeout::from(5u8));
+                }
+                Err(Errno::EINTR) => {}
+                Err(_) => {
+                    self.send_errors += 1;
+                    at += 1;
+                }
+            }
+        }
+    }
+}
+
+fn to_std(a: &SockaddrStorage) -> Option<SocketAddr> {
+    if let Some(v4) = a.as_sockaddr_in() {
+        return Some(SocketAddr::V4(std::net::SocketAddrV4::from(*v4)));
+    }
+    a.as_sockaddr_in6()
+        .map(|v6| SocketAddr::V6(std::net::SocketAddrV6::from(*v6)))
 }
 
 async fn shutdown_signal() -> &'static str {
@@ -488,44 +928,6 @@ async fn shutdown_signal() -> &'static str {
     {
         let _ = tokio::signal::ctrl_c().await;
         "interrupted"
-    }
-}
-
-/// Waits until the listening socket is readable (forever if there is none).
-async fn readable(socket: Option<&UdpSocket>) -> std::io::Result<()> {
-    match socket {
-        Some(s) => s.readable().await,
-        None => std::future::pending().await,
-    }
-}
-
-/// Reads a relayed socket and hands what it read to the core task, in batches.
-async fn udp_recv_loop(socket: Arc<UdpSocket>, local: SocketAddr, tx: mpsc::Sender<Msg>) {
-    let mut buf = vec![0u8; 65_536];
-    loop {
-        if socket.readable().await.is_err() {
-            continue;
-        }
-        let mut batch = Vec::new();
-        while batch.len() < UDP_BATCH {
-            match socket.try_recv_from(&mut buf) {
-                Ok((n, from)) => batch.push(Input {
-                    transport: Transport::Udp,
-                    local,
-                    remote: from,
-                    data: buf.get(..n).unwrap_or_default().to_vec(),
-                }),
-                // WouldBlock ends the batch; ICMP errors surface as recv errors: skip them.
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                Err(_) => {}
-            }
-        }
-        if batch.is_empty() {
-            continue;
-        }
-        if tx.send(Msg::Batch(batch)).await.is_err() {
-            return;
-        }
     }
 }
 
@@ -554,7 +956,7 @@ fn tls_config(
 async fn tcp_accept_loop(
     listener: TcpListener,
     local: SocketAddr,
-    tx: mpsc::Sender<Msg>,
+    tx: CoreTx,
     slots: Arc<Semaphore>,
     idle: Duration,
     tls: Option<Arc<rustls::ServerConfig>>,
@@ -598,7 +1000,7 @@ async fn forward_frames(
     transport: Transport,
     local: SocketAddr,
     peer: SocketAddr,
-    tx: &mpsc::Sender<Msg>,
+    tx: &CoreTx,
 ) -> bool {
     loop {
         match wire::stream_frame_len(buf) {
@@ -627,7 +1029,7 @@ async fn tls_connection(
     mut stream: TcpStream,
     local: SocketAddr,
     peer: SocketAddr,
-    tx: mpsc::Sender<Msg>,
+    tx: CoreTx,
     idle: Duration,
     config: Arc<rustls::ServerConfig>,
 ) {
@@ -698,7 +1100,7 @@ async fn tcp_connection(
     stream: TcpStream,
     local: SocketAddr,
     peer: SocketAddr,
-    tx: mpsc::Sender<Msg>,
+    tx: CoreTx,
     idle: Duration,
 ) {
     let (mut rd, mut wr) = stream.into_split();
