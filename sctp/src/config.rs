@@ -16,9 +16,11 @@ pub struct Config {
     pub num_streams: u16,
     /// Receive window advertised at first (a_rwnd of the INIT), in octets.
     pub initial_receive_window: u32,
-    /// Cap of the receive window. The window doubles from `initial_receive_window` whenever
-    /// the peer delivers more than half of it within one round trip, up to this cap. It is also
-    /// the cap on octets held for reassembly, reordering and undelivered events.
+    /// Cap of the receive window. From `initial_receive_window` the window grows to twice the
+    /// octets the peer delivered within one minimum round trip (it follows the
+    /// bandwidth-delay product, like TCP receive-buffer auto-tuning), up to this cap; 16 MiB
+    /// covers 1 Gbit/s at 100 ms. It is also the cap on octets held for reassembly,
+    /// reordering and undelivered events.
     pub max_receive_window: u32,
     /// Cap on octets queued or in flight on the send side; `send` fails beyond it.
     pub max_send_buffer: usize,
