@@ -4,13 +4,16 @@
 //! - `jsep answer OFFER_FILE`: prints our answer to an offer.
 //! - `jsep check OFFER_FILE ANSWER_FILE`: checks a peer's answer against our offer (parses,
 //!   round-trips byte-identical, same mids, payload types and extmap ids taken from the offer).
+//! - `jsep reoffer LOCAL_FILE REMOTE_FILE [restart]`: prints a subsequent offer (JSEP §5.2.2)
+//!   from our current local description and the peer's, adding an audio m-section (mid
+//!   `new-a`) unless it is there already; `restart` also restarts ICE (interop/cases/sdp_reoffer.sh).
 #![allow(clippy::print_stdout)]
 
 use std::process::ExitCode;
 
 use sansrtc_sdp::jsep::{
-    AnswerSpec, CodecSpec, MediaCapabilities, MediaKind, MediaSpec, OfferSpec, TransportSpec,
-    create_answer, create_offer,
+    AnswerSpec, CodecSpec, MediaCapabilities, MediaKind, MediaSpec, OfferSpec, ReofferSpec,
+    TransportSpec, create_answer, create_offer, create_reoffer,
 };
 use sansrtc_sdp::{Direction, Fingerprint, HashFunction, SessionDescription};
 
@@ -161,7 +164,39 @@ fn main() -> ExitCode {
         ["check", offer, answer] => {
             read(offer).and_then(|o| read(answer).and_then(|a| check(&o, &a)))
         }
-        _ => Err("usage: jsep offer | jsep answer OFFER | jsep check OFFER ANSWER".into()),
+        ["reoffer", local, remote, rest @ ..] => read(local).and_then(|l| {
+            read(remote).and_then(|r| {
+                let restart = matches!(rest, ["restart"]);
+                let spec = ReofferSpec {
+                    ice_restart: restart
+                        .then(|| ("ReSt".to_owned(), "sansrtcrestartrestart01".to_owned())),
+                    // Added once: a later re-offer keeps it like any other section.
+                    add_media: l
+                        .media_by_mid("new-a")
+                        .is_none()
+                        .then(|| {
+                            MediaSpec::media(
+                                MediaKind::Audio,
+                                "new-a",
+                                Direction::SendRecv,
+                                audio(),
+                            )
+                        })
+                        .into_iter()
+                        .collect(),
+                    sctp_port: 5000,
+                    max_message_size: 262_144,
+                };
+                create_reoffer(&l, &r, &spec)
+                    .map(|s| s.serialize())
+                    .map_err(|e| e.to_string())
+            })
+        }),
+        _ => Err(
+            "usage: jsep offer | jsep answer OFFER | jsep check OFFER ANSWER | \
+             jsep reoffer LOCAL REMOTE [restart]"
+                .into(),
+        ),
     };
     match out {
         Ok(s) => {
