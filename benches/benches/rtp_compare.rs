@@ -108,6 +108,13 @@ fn benches(c: &mut Criterion) {
             black_box(p.extension(black_box(5)).map(|v| v.len()))
         })
     });
+    // Elements checked as the lookup walks to them (RtpPacket::new_checked_lazy).
+    g.bench_function("sansrtc_lazy", |b| {
+        b.iter(|| {
+            let p = RtpPacket::new_checked_lazy(black_box(&pkt[..])).unwrap();
+            black_box(p.extension(black_box(5)).map(|v| v.len()))
+        })
+    });
     let shared = Bytes::from(pkt.clone());
     g.bench_function("rtc-rtp", |b| {
         b.iter(|| {
@@ -144,6 +151,16 @@ fn benches(c: &mut Criterion) {
             picture_id: Some(1),
         };
         b.iter(|| black_box(p.packetize(black_box(&f), 1200).unwrap()))
+    });
+    g.bench_function("sansrtc_into_reused_buffer", |b| {
+        let mut p = sansrtc_rtp::codec::vp8::Vp8Packetizer {
+            picture_id: Some(1),
+        };
+        let mut out = sansrtc_rtp::codec::Payloads::new();
+        b.iter(|| {
+            p.packetize_into(black_box(&f), 1200, &mut out).unwrap();
+            black_box(out.len())
+        })
     });
     let fb = Bytes::from(f.clone());
     g.bench_function("rtc-rtp", |b| {

@@ -72,6 +72,12 @@ fn benches(c: &mut Criterion) {
             black_box(p.extension(black_box(5)));
         })
     });
+    g.bench_function("parse_lazy_and_find_extension", |b| {
+        b.iter(|| {
+            let p = RtpPacket::new_checked_lazy(black_box(&pkt[..])).unwrap();
+            black_box(p.extension(black_box(5)));
+        })
+    });
     g.bench_function("parse_header_only", |b| {
         b.iter(|| {
             let p = RtpPacket::new_checked(black_box(&pkt[..])).unwrap();
@@ -124,6 +130,16 @@ fn benches(c: &mut Criterion) {
             picture_id: Some(1),
         };
         b.iter(|| black_box(p.packetize(black_box(&f), 1200).unwrap()))
+    });
+    g.bench_function("vp8_into_reused_buffer", |b| {
+        let mut p = Vp8Packetizer {
+            picture_id: Some(1),
+        };
+        let mut out = sansrtc_rtp::codec::Payloads::new();
+        b.iter(|| {
+            p.packetize_into(black_box(&f), 1200, &mut out).unwrap();
+            black_box(out.len())
+        })
     });
     g.bench_function("h264", |b| {
         let mut p = H264Packetizer::default();

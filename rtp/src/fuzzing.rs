@@ -7,9 +7,29 @@ use crate::wire::rtp::{Extension, HeaderExtension, RtpPacket, RtpRepr};
 /// `rtp_parse`: parse; if valid, every getter works and re-emitting the parsed fields yields
 /// a packet that parses to the same fields.
 pub fn rtp_parse(data: &[u8]) {
+    // The lazy view accepts everything the full one does, and agrees with its own walk.
+    if let Ok(lazy) = RtpPacket::new_checked_lazy(data) {
+        for id in 0..=255u8 {
+            let first = lazy.extensions().find(|x| x.id == id).map(|x| x.data);
+            assert_eq!(lazy.extension(id), first);
+        }
+        let _ = (lazy.payload(), lazy.csrcs().count(), lazy.padding_len());
+    }
     let Ok(pkt) = RtpPacket::new_checked(data) else {
         return;
     };
+    let lazy = RtpPacket::new_checked_lazy(data);
+    assert!(
+        lazy.is_ok(),
+        "new_checked_lazy rejects what new_checked accepts"
+    );
+    if let Ok(lazy) = lazy {
+        assert_eq!(
+            lazy.extensions().collect::<Vec<_>>(),
+            pkt.extensions().collect::<Vec<_>>()
+        );
+        assert_eq!(lazy.payload(), pkt.payload());
+    }
     let csrcs: Vec<u32> = pkt.csrcs().collect();
     assert_eq!(csrcs.len(), usize::from(pkt.csrc_count()));
     let exts: Vec<Extension<'_>> = pkt.extensions().collect();

@@ -571,3 +571,42 @@ fn assembler_caps_and_duplicates() {
     assert!(a.poll_event().is_none());
     assert_eq!(a.stats().packets_dropped, 1);
 }
+
+#[test]
+fn vp8_packetize_into_reuses_one_buffer_and_matches_packetize() {
+    use sansrtc_rtp::codec::Payloads;
+    let mut out = Payloads::new();
+    for pid in [None, Some(0x7FFF), Some(5)] {
+        let mut a = Vp8Packetizer { picture_id: pid };
+        let mut b = a;
+        for (len, mtu) in [
+            (1, 1200),
+            (5000, 1200),
+            (2400, 1204),
+            (100_000, 1200),
+            (7, 5),
+        ] {
+            let f = pattern(len, len as u8);
+            let want = a.packetize(&f, mtu).unwrap();
+            b.packetize_into(&f, mtu, &mut out).unwrap();
+            assert_eq!(out.len(), want.len(), "{pid:?} {len} {mtu}");
+            assert!(!out.is_empty());
+            let got: Vec<&[u8]> = out.iter().collect();
+            let want_refs: Vec<&[u8]> = want.iter().map(|p| &p[..]).collect();
+            assert_eq!(got, want_refs);
+            assert_eq!(out.get(want.len() - 1), Some(&want[want.len() - 1][..]));
+            assert_eq!(out.get(want.len()), None);
+            assert_eq!(out.as_bytes(), &want.concat()[..]);
+            assert!(out.iter().all(|p| p.len() <= mtu));
+        }
+        assert_eq!(a.picture_id, b.picture_id);
+    }
+    // Errors leave the buffer empty; a reused buffer does not keep the old frame.
+    let mut p = Vp8Packetizer {
+        picture_id: Some(1),
+    };
+    assert!(p.packetize_into(&[], 1200, &mut out).is_err());
+    assert!(out.is_empty());
+    assert!(p.packetize_into(&[1, 2, 3], 4, &mut out).is_err());
+    assert_eq!(p.picture_id, Some(1));
+}

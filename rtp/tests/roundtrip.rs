@@ -648,3 +648,112 @@ fn hand_built_seed_compound_parses_fully() {
     assert_eq!(c.streams[0].metrics.len(), 3);
     assert_eq!(c.report_timestamp, 0x12345678);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// `extension(id)` (served from the index built by `new_checked`, or by a walk for
+    /// elements beyond octet 255) always equals the first element with that id in
+    /// `extensions()`, for every id, in both forms and with blocks longer than 255 octets.
+    #[test]
+    fn extension_lookup_matches_iteration(
+        exts in prop::collection::vec((1u8..=16, prop::collection::vec(any::<u8>(), 1..=16)), 0..40),
+        two_byte: bool,
+    ) {
+        let exts: Vec<Extension<'_>> = exts.iter().map(|(id, d)| Extension { id: *id, data: d }).collect();
+        let form = if two_byte || exts.iter().any(|e| e.id > 14) {
+            ExtensionForm::TwoByte(0)
+        } else {
+            ExtensionForm::OneByte
+        };
+        let repr = RtpRepr { payload_type: 96, extension: HeaderExtension::Form(form, &exts),
+            payload: b"xyz", ..Default::default() };
+        let mut bytes = repr.to_vec().unwrap();
+        let p = RtpPacket::new_checked(&bytes[..]).unwrap();
+        for id in 0..=255u8 {
+            let want = p.extensions().find(|e| e.id == id).map(|e| e.data);
+            prop_assert_eq!(p.extension(id), want, "id {}", id);
+        }
+        let mut p = RtpPacket::new_checked(&mut bytes[..]).unwrap();
+        for e in &exts {
+            let first = exts.iter().find(|x| x.id == e.id).unwrap();
+            prop_assert_eq!(p.extension_mut(e.id).map(|v| v.to_vec()), Some(first.data.to_vec()));
+        }
+    }
+
+    /// Arbitrary extension blocks: when the packet validates, lookup and iteration agree.
+    #[test]
+    fn extension_lookup_matches_iteration_raw(
+        profile in prop::sample::select(vec![0xBEDEu16, 0x1000, 0x1003, 0x1234]),
+        words in prop::collection::vec(any::<[u8; 4]>(), 0..80),
+    ) {
+        let mut bytes = vec![0x90, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3];
+        bytes.extend_from_slice(&profile.to_be_bytes());
+        bytes.extend_from_slice(&(words.len() as u16).to_be_bytes());
+        for w in &words {
+            bytes.extend_from_slice(w);
+        }
+        if let Ok(p) = RtpPacket::new_checked(&bytes[..]) {
+            for id in 0..=255u8 {
+                let want = p.extensions().find(|e| e.id == id).map(|e| e.data);
+                prop_assert_eq!(p.extension(id), want, "id {}", id);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// `new_checked_lazy` accepts every packet `new_checked` accepts, with the same fields;
+    /// on blocks with a malformed element it still never reads past the block, and a
+    /// lookup finds exactly the elements before the malformed one.
+    #[test]
+    fn lazy_view_agrees_with_full_view(
+        profile in prop::sample::select(vec![0xBEDEu16, 0x1000, 0x1234]),
+        words in prop::collection::vec(any::<[u8; 4]>(), 0..12),
+        payload in prop::collection::vec(any::<u8>(), 0..40),
+    ) {
+        let mut bytes = vec![0x90, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3];
+        bytes.extend_from_slice(&profile.to_be_bytes());
+        bytes.extend_from_slice(&(words.len() as u16).to_be_bytes());
+        for w in &words {
+            bytes.extend_from_slice(w);
+        }
+        bytes.extend_from_slice(&payload);
+        let lazy = RtpPacket::new_checked_lazy(&bytes[..]).unwrap();
+        prop_assert_eq!(lazy.payload(), &payload[..]);
+        for id in 0..=255u8 {
+            let want = lazy.extensions().find(|e| e.id == id).map(|e| e.data);
+            prop_assert_eq!(lazy.extension(id), want);
+        }
+        if let Ok(full) = RtpPacket::new_checked(&bytes[..]) {
+            prop_assert_eq!(full.extensions().collect::<Vec<_>>(), lazy.extensions().collect::<Vec<_>>());
+            for id in 0..=255u8 {
+                prop_assert_eq!(full.extension(id), lazy.extension(id));
+            }
+        }
+    }
+}
+
+#[test]
+fn lazy_view_rejects_what_is_outside_the_elements() {
+    // Same header errors as new_checked: version, CSRC list, extension block bounds.
+    assert!(RtpPacket::new_checked_lazy(&[0x40u8; 12][..]).is_err());
+    assert!(RtpPacket::new_checked_lazy(&[0x81u8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0][..]).is_err());
+    let too_long = [
+        0x90u8, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xBE, 0xDE, 0, 2, 0x10, 1, 0, 0,
+    ];
+    assert!(RtpPacket::new_checked_lazy(&too_long[..]).is_err());
+    // A malformed element (id 2 claims 16 octets in a 4-octet block): new_checked refuses
+    // the packet, the lazy view finds the element before it and nothing after it.
+    let bad = [
+        0x90u8, 96, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0xBE, 0xDE, 0, 1, 0x10, 0xAA, 0x2F, 0,
+    ];
+    assert!(RtpPacket::new_checked(&bad[..]).is_err());
+    let p = RtpPacket::new_checked_lazy(&bad[..]).unwrap();
+    assert_eq!(p.extension(1), Some(&[0xAA][..]));
+    assert_eq!(p.extension(2), None);
+    assert_eq!(p.extensions().count(), 1);
+    assert_eq!(p.payload(), &[] as &[u8]);
+}

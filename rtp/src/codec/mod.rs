@@ -54,6 +54,74 @@ pub trait Packetizer {
     fn packetize(&mut self, frame: &[u8], mtu: usize) -> Result<Vec<Vec<u8>>>;
 }
 
+/// The payloads of one frame, back to back in one buffer that is reused from frame to frame
+/// (see [`vp8::Vp8Packetizer::packetize_into`]): after the first frames, packetizing
+/// allocates nothing. The buffer holds one frame plus its payload descriptors; `clear`
+/// keeps the capacity, [`Payloads::shrink_to`] gives it back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Payloads {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Payloads {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Drops the payloads, keeps the capacity.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+    }
+    /// Releases capacity beyond `bytes` octets of payload data.
+    pub fn shrink_to(&mut self, bytes: usize) {
+        self.data.shrink_to(bytes);
+        self.ends.shrink_to(bytes / 64);
+    }
+    /// Number of payloads.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    /// Whether there is no payload.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+    /// Payload `i`.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(i)?;
+        let start = match i.checked_sub(1) {
+            Some(p) => *self.ends.get(p)?,
+            None => 0,
+        };
+        self.data.get(start..end)
+    }
+    /// The payloads in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.ends.iter().scan(0usize, |start, &end| {
+            let p = self.data.get(*start..end);
+            *start = end;
+            p
+        })
+    }
+    /// All payloads concatenated.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.data
+    }
+    /// Room for `payloads` more payloads totalling `bytes` octets.
+    pub(crate) fn reserve(&mut self, payloads: usize, bytes: usize) {
+        self.data.reserve(bytes);
+        self.ends.reserve(payloads);
+    }
+    /// Appends one payload: `header` then `body`.
+    #[inline]
+    pub(crate) fn push(&mut self, header: &[u8], body: &[u8]) {
+        self.data.extend_from_slice(header);
+        self.data.extend_from_slice(body);
+        self.ends.push(self.data.len());
+    }
+}
+
 /// Reassembles RTP payloads into the codec bitstream.
 pub trait Depacketizer {
     /// Appends the media in `payload` to `out`. Payloads of a frame are given in order,

@@ -1,6 +1,6 @@
 //! VP8 (RFC 7741): payload descriptor with picture ID, partition start, keyframe detection.
 
-use super::{Depacketizer, Packetizer, codec_err};
+use super::{Depacketizer, Packetizer, Payloads, codec_err};
 use crate::error::Result;
 
 /// A parsed VP8 payload descriptor (RFC 7741 §4.2).
@@ -80,35 +80,72 @@ pub struct Vp8Packetizer {
     pub picture_id: Option<u16>,
 }
 
-impl Packetizer for Vp8Packetizer {
-    fn packetize(&mut self, frame: &[u8], mtu: usize) -> Result<Vec<Vec<u8>>> {
+impl Vp8Packetizer {
+    /// The payload descriptor (RFC 7741 section 4.2) and its length: X=1 with I=1 and a
+    /// 15-bit picture ID when `picture_id` is set; S=1 on the first packet of the frame.
+    #[inline]
+    fn descriptor(&self, first: bool) -> ([u8; 4], usize) {
+        let s = if first { 0x10 } else { 0 };
+        match self.picture_id {
+            Some(pid) => (
+                [0x80 | s, 0x80, 0x80 | ((pid >> 8) as u8 & 0x7F), pid as u8],
+                4,
+            ),
+            None => ([s, 0, 0, 0], 1),
+        }
+    }
+
+    /// Payload data octets per packet for `mtu`.
+    fn room(&self, frame: &[u8], mtu: usize) -> Result<usize> {
         if frame.is_empty() {
             return Err(codec_err("VP8", "empty frame"));
         }
         let hdr = if self.picture_id.is_some() { 4 } else { 1 };
-        let room = mtu.saturating_sub(hdr);
-        if room == 0 {
-            return Err(codec_err("VP8", "MTU too small for the payload descriptor"));
+        match mtu.saturating_sub(hdr) {
+            0 => Err(codec_err("VP8", "MTU too small for the payload descriptor")),
+            room => Ok(room),
         }
-        let mut out = Vec::with_capacity(frame.len().div_ceil(room));
-        for (i, chunk) in frame.chunks(room).enumerate() {
-            let mut p = Vec::with_capacity(hdr + chunk.len());
-            let s = if i == 0 { 0x10 } else { 0 };
-            match self.picture_id {
-                Some(pid) => {
-                    p.push(0x80 | s);
-                    p.push(0x80);
-                    p.push(0x80 | ((pid >> 8) as u8 & 0x7F));
-                    p.push(pid as u8);
-                }
-                None => p.push(s),
-            }
-            p.extend_from_slice(chunk);
-            out.push(p);
-        }
+    }
+
+    fn next_picture(&mut self) {
         if let Some(pid) = &mut self.picture_id {
             *pid = pid.wrapping_add(1) & 0x7FFF;
         }
+    }
+
+    /// Like [`Packetizer::packetize`], but writes the payloads into `out` (cleared first),
+    /// one buffer reused across frames instead of one `Vec` per packet. Same payloads, same
+    /// picture ID sequence.
+    pub fn packetize_into(&mut self, frame: &[u8], mtu: usize, out: &mut Payloads) -> Result<()> {
+        out.clear();
+        let room = self.room(frame, mtu)?;
+        let packets = frame.len().div_ceil(room);
+        let (first, hdr) = self.descriptor(true);
+        let (rest, _) = self.descriptor(false);
+        out.reserve(packets, frame.len() + packets * hdr);
+        for (i, chunk) in frame.chunks(room).enumerate() {
+            let d = if i == 0 { &first } else { &rest };
+            out.push(d.get(..hdr).unwrap_or_default(), chunk);
+        }
+        self.next_picture();
+        Ok(())
+    }
+}
+
+impl Packetizer for Vp8Packetizer {
+    fn packetize(&mut self, frame: &[u8], mtu: usize) -> Result<Vec<Vec<u8>>> {
+        let room = self.room(frame, mtu)?;
+        let (first, hdr) = self.descriptor(true);
+        let (rest, _) = self.descriptor(false);
+        let mut out = Vec::with_capacity(frame.len().div_ceil(room));
+        for (i, chunk) in frame.chunks(room).enumerate() {
+            let d = if i == 0 { &first } else { &rest };
+            let mut p = Vec::with_capacity(hdr + chunk.len());
+            p.extend_from_slice(d.get(..hdr).unwrap_or_default());
+            p.extend_from_slice(chunk);
+            out.push(p);
+        }
+        self.next_picture();
         Ok(out)
     }
 }

@@ -146,6 +146,26 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
     /// (last octet when P is set) is non-zero and fits in the payload area.
     #[inline]
     pub fn new_checked(buf: T) -> Result<Self> {
+        Self::check(buf, true)
+    }
+
+    /// Like [`new_checked`](Self::new_checked) but leaves the RFC 8285 elements inside the
+    /// extension block unchecked until they are read: version, CSRC list, extension header,
+    /// the block's bounds and padding are validated here; [`extension`](Self::extension),
+    /// [`extension_mut`](Self::extension_mut) and [`extensions`](Self::extensions) check
+    /// each element as they walk to it, and a malformed element ends the walk (reads as
+    /// absent). Nothing can panic or read outside the block either way.
+    ///
+    /// The fast path for a receiver that reads one or two extensions by id (the walk to
+    /// the element is the only pass over the block); use `new_checked` to reject packets
+    /// with a malformed block outright.
+    #[inline]
+    pub fn new_checked_lazy(buf: T) -> Result<Self> {
+        Self::check(buf, false)
+    }
+
+    #[inline(always)]
+    fn check(buf: T, walk: bool) -> Result<Self> {
         let b = buf.as_ref();
         let len = b.len();
         if len < FIXED_HEADER_LEN {
@@ -184,7 +204,9 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
                     available: len - data_start,
                 });
             };
-            walk_elements(ExtensionForm::from_profile(profile), data, |_, _, _| false)?;
+            if walk {
+                walk_elements(ExtensionForm::from_profile(profile), data, |_, _, _| false)?;
+            }
             payload_start = data_end;
         }
         let mut payload_end = len;
