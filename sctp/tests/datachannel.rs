@@ -340,3 +340,33 @@ fn deprecated_ppids_are_accepted() {
         ]
     );
 }
+
+/// When the peer restarts the association (RFC 9260 section 5.2.2), its channels are gone:
+/// every open channel is reported closed, and new channels work on the new association.
+#[test]
+fn peer_restart_closes_every_channel() {
+    let mut d = Dc::new();
+    let id = d.a.open(d.now, ChannelConfig::default()).unwrap();
+    d.run();
+    assert!(d.b.is_open(id));
+    // a reboots: a fresh endpoint (same DTLS role) connects to the established b.
+    let c = Config {
+        seed: Some(9),
+        ..Config::default()
+    };
+    d.a = DataChannels::new(c, DtlsRole::Client, d.now);
+    d.a.connect(d.now).unwrap();
+    d.ev = [Vec::new(), Vec::new()];
+    d.run();
+    assert!(d.ev[0].contains(&E::Connected), "{:?}", d.ev[0]);
+    assert!(d.ev[1].contains(&E::ChannelClosed { id }), "{:?}", d.ev[1]);
+    assert!(!d.b.is_open(id));
+    let id2 = d.a.open(d.now, ChannelConfig::default()).unwrap();
+    d.run();
+    d.a.send_text(d.now, id2, "after restart").unwrap();
+    d.run();
+    assert!(d.ev[1].iter().any(|e| matches!(
+        e,
+        E::Message { id: i, data, .. } if *i == id2 && &data[..] == b"after restart"
+    )));
+}
