@@ -172,6 +172,17 @@ impl Sha1State {
         self.buffered = rest.len();
     }
 
+    /// Absorbs `blocks`, a whole number of 64-octet blocks: the per-step path of
+    /// [`CmHmacJob`], without the partial-block bookkeeping of [`update`](Self::update).
+    #[inline(always)]
+    fn update_blocks(&mut self, blocks: &[u8]) {
+        if self.buffered != 0 || blocks.len() % SHA1_BLOCK != 0 {
+            return self.update(blocks);
+        }
+        self.len = self.len.wrapping_add(blocks.len() as u64);
+        sha1_blocks(&mut self.state, blocks);
+    }
+
     /// Pads (FIPS 180-4 5.1.1) and returns the digest.
     pub(crate) fn finalize(mut self) -> [u8; 20] {
         let bits = self.len.wrapping_mul(8).to_be_bytes();
@@ -367,7 +378,7 @@ impl StreamClosure for CmHmacJob<'_> {
                     .saturating_mul(SHA1_BLOCK)
                     .min(whole);
                 if upto > hashed {
-                    mac.update(msg.get(hashed..upto).unwrap_or_default());
+                    mac.update_blocks(msg.get(hashed..upto).unwrap_or_default());
                     hashed = upto;
                 }
                 xor_keystream(msg.get_mut(pos..end).unwrap_or_default(), &ks);
@@ -381,20 +392,20 @@ impl StreamClosure for CmHmacJob<'_> {
                 xor_keystream(msg.get_mut(pos..end).unwrap_or_default(), &ks);
                 pos = end;
                 if upto > hashed {
-                    mac.update(msg.get(hashed..hashed + SHA1_BLOCK).unwrap_or_default());
+                    mac.update_blocks(msg.get(hashed..hashed + SHA1_BLOCK).unwrap_or_default());
                     hashed += SHA1_BLOCK;
                 }
                 if pos < end_enc {
                     generate(backend, &mut ks);
                 }
                 if upto > hashed {
-                    mac.update(msg.get(hashed..upto).unwrap_or_default());
+                    mac.update_blocks(msg.get(hashed..upto).unwrap_or_default());
                     hashed = upto;
                 }
             }
         }
         if decrypt {
-            mac.update(msg.get(hashed..whole).unwrap_or_default());
+            mac.update_blocks(msg.get(hashed..whole).unwrap_or_default());
             mac.update(tail.get(..tail_len).unwrap_or_default());
         } else {
             mac.update(msg.get(hashed..).unwrap_or_default());
