@@ -25,8 +25,8 @@ use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 use nix::sys::socket::{
-    ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg, sendmmsg, setsockopt,
-    sockopt,
+    ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg, sendmmsg, sendmsg,
+    setsockopt, sockopt,
 };
 use sansrtc_turn::auth::{AnyOf, CredentialStore, StaticUsers, TimeLimitedCredentials};
 use sansrtc_turn::policy::{Cidr, PeerPolicy};
@@ -379,6 +379,10 @@ const TX_SLOT: usize = RX_SLOT + 128;
 /// Stream frames taken from the channel per wakeup before UDP gets its turn again.
 const MSGS_PER_WAKE: usize = 1024;
 const WAKE_TOKEN: u64 = u64::MAX;
+/// Most datagrams in one GSO send (the kernel's UDP_MAX_SEGMENTS).
+const GSO_MAX_SEGMENTS: usize = 64;
+/// Most bytes in one GSO send (below the 65 535-byte IP datagram limit with headers).
+const GSO_MAX_BYTES: usize = 65_000;
 
 /// One UDP socket the engine reads: the listening socket or a relayed one.
 struct Sock {
@@ -419,6 +423,9 @@ struct Engine {
     tx_bufs: Vec<u8>,
     pending: Vec<Outgoing>,
     order: Vec<usize>,
+    singles: Vec<usize>,
+    /// UDP GSO (UDP_SEGMENT) works here; cleared on the first refusal.
+    gso: bool,
     got: Vec<(usize, SocketAddr)>,
     rx_headers: MultiHeaders<SockaddrStorage>,
     tx_headers: MultiHeaders<SockaddrStorage>,
@@ -477,6 +484,8 @@ impl Engine {
             tx_bufs: vec![0; BATCH * TX_SLOT],
             pending: Vec::with_capacity(BATCH),
             order: Vec::with_capacity(BATCH),
+            singles: Vec::with_capacity(BATCH),
+            gso: std::env::var_os("SANSRTC_NO_GSO").is_none(),
             got: Vec::with_capacity(BATCH),
             rx_headers: MultiHeaders::preallocate(BATCH, None),
             tx_headers: MultiHeaders::preallocate(BATCH, None),
@@ -806,7 +815,11 @@ impl Engine {
         }
     }
 
-    /// Sends every staged datagram: one `sendmmsg` per source socket.
+    /// Sends every staged datagram. Per source socket: the datagrams to one destination
+    /// that fit UDP GSO (two or more, equal sizes but a shorter last one) leave in one
+    /// `sendmsg` with UDP_SEGMENT, the kernel splitting them (one trip through the stack
+    /// instead of one per datagram); the rest in one `sendmmsg`. Order per destination is
+    /// kept: a destination's datagrams all go one way or the other.
     fn flush(&mut self) {
         if self.pending.is_empty() {
             return;
@@ -814,43 +827,128 @@ impl Engine {
         let pending = &self.pending;
         self.order.clear();
         self.order.extend(0..pending.len());
-        self.order
-            .sort_unstable_by_key(|&i| (pending.get(i).map_or(0, |o| o.slot), i));
+        self.order.sort_unstable_by_key(|&i| {
+            pending
+                .get(i)
+                .map_or((0, None, i), |o| (o.slot, Some(o.dest), i))
+        });
         let mut start = 0;
         while start < self.order.len() {
-            let slot = self
-                .order
-                .get(start)
-                .and_then(|&i| self.pending.get(i))
-                .map_or(0, |o| o.slot);
-            let mut end = start;
-            while self
-                .order
-                .get(end)
-                .and_then(|&i| self.pending.get(i))
-                .is_some_and(|o| o.slot == slot)
-            {
-                end += 1;
+            let key = |e: &Self, at: usize| {
+                e.order
+                    .get(at)
+                    .and_then(|&i| e.pending.get(i))
+                    .map(|o| (o.slot, o.dest))
+            };
+            let Some((slot, _)) = key(self, start) else {
+                break;
+            };
+            self.singles.clear();
+            let mut at = start;
+            // One destination at a time within this socket's run.
+            while let Some((_, dest)) = key(self, at).filter(|(s, _)| *s == slot) {
+                let mut end = at;
+                while key(self, end) == Some((slot, dest)) {
+                    end += 1;
+                }
+                if !(self.gso && self.send_gso(slot, dest, at, end)) {
+                    for k in at..end {
+                        if let Some(&i) = self.order.get(k) {
+                            self.singles.push(i);
+                        }
+                    }
+                }
+                at = end;
             }
-            self.send_run(slot, start, end);
-            start = end;
+            self.send_singles(slot);
+            start = at;
         }
         self.pending.clear();
     }
 
-    /// `sendmmsg` of `order[start..end]` (all from socket `slot`), retrying the rest after a
-    /// partial send; a datagram the kernel refuses is counted and skipped.
-    fn send_run(&mut self, slot: usize, start: usize, end: usize) {
+    /// One GSO `sendmsg` of `order[at..end]` (all from `slot` to `dest`) if they qualify;
+    /// false if they do not (or GSO is unavailable), to be sent one by one instead.
+    fn send_gso(&mut self, slot: usize, dest: SocketAddr, at: usize, end: usize) -> bool {
+        let ids = self.order.get(at..end).unwrap_or_default();
+        if ids.len() < 2 || ids.len() > GSO_MAX_SEGMENTS {
+            return false;
+        }
+        let lens = ids
+            .iter()
+            .map(|&i| self.pending.get(i).map_or(0, |o| o.len));
+        let first = self
+            .pending
+            .get(ids.first().copied().unwrap_or(0))
+            .map_or(0, |o| o.len);
+        let total: usize = lens.clone().sum();
+        let last = lens.clone().next_back().unwrap_or(0);
+        let body_equal = lens.take(ids.len() - 1).all(|l| l == first);
+        let Ok(seg) = u16::try_from(first) else {
+            return false;
+        };
+        if !body_equal || last > first || last == 0 || seg == 0 || total > GSO_MAX_BYTES {
+            return false;
+        }
         let Some(Some(sock)) = self.socks.get(slot) else {
-            self.send_errors += (end - start) as u64;
+            return false;
+        };
+        let fd = sock.socket.as_raw_fd();
+        let slices: Vec<IoSlice<'_>> = ids
+            .iter()
+            .map(|&i| {
+                let len = self.pending.get(i).map_or(0, |o| o.len);
+                IoSlice::new(
+                    self.tx_bufs
+                        .get(i * TX_SLOT..i * TX_SLOT + len)
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        let addr = SockaddrStorage::from(dest);
+        for _ in 0..20 {
+            let cmsg = [ControlMessage::UdpGsoSegments(&seg)];
+            match sendmsg(fd, &slices, &cmsg, MsgFlags::MSG_DONTWAIT, Some(&addr)) {
+                Ok(_) => return true,
+                Err(Errno::EINTR) => {}
+                Err(Errno::EAGAIN | Errno::ENOBUFS) => {
+                    let Some(Some(sock)) = self.socks.get(slot) else {
+                        return true;
+                    };
+                    let mut fds = [PollFd::new(sock.socket.as_fd(), PollFlags::POLLOUT)];
+                    let _ = poll(&mut fds, PollTimeout::from(5u8));
+                }
+                // No GSO here (old kernel, device without it): stop trying.
+                Err(Errno::EIO | Errno::EINVAL | Errno::ENOPROTOOPT | Errno::EOPNOTSUPP) => {
+                    self.gso = false;
+                    return false;
+                }
+                Err(_) => {
+                    self.send_errors += ids.len() as u64;
+                    return true;
+                }
+            }
+        }
+        self.send_errors += ids.len() as u64;
+        true
+    }
+
+    /// `sendmmsg` of the datagrams in `singles` (all from socket `slot`), retrying the rest
+    /// after a partial send; a datagram the kernel refuses is counted and skipped.
+    fn send_singles(&mut self, slot: usize) {
+        let end = self.singles.len();
+        if end == 0 {
+            return;
+        }
+        let Some(Some(sock)) = self.socks.get(slot) else {
+            self.send_errors += end as u64;
             return;
         };
         let fd = sock.socket.as_raw_fd();
-        let mut at = start;
+        let mut at = 0;
         let mut stalls = 0;
         while at < end {
             self.addrs.clear();
-            let ids = self.order.get(at..end).unwrap_or_default();
+            let ids = self.singles.get(at..end).unwrap_or_default();
             let mut slices: Vec<[IoSlice<'_>; 1]> = Vec::with_capacity(ids.len());
             for &i in ids {
                 let Some(o) = self.pending.get(i) else {

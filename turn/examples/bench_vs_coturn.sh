@@ -2,28 +2,53 @@
 # Relayed round trips per second and per server CPU-second: sansrtc turn-server vs coturn,
 # same load generator (examples/turn_load.rs), same machine, same run. Run from the repo
 # root, ideally inside a loopback-only namespace:
-#   interop/netns.sh bash turn/examples/bench_vs_coturn.sh [ALLOCATIONS] [SECONDS] [RATE]
-# Needs coturn (turnserver) and the release builds of `sansrtc` and the turn_load example.
+#   interop/netns.sh bash turn/examples/bench_vs_coturn.sh [ALLOCATIONS] [SECONDS] [RATES]
+# RATES: comma-separated open-loop rates in round trips/s (default 20000,40000; coturn
+# saturates near 45000 on the 2-core reference machine). Needs coturn (turnserver); builds
+# the release `sansrtc` binary and the turn_load example if they are missing. SANSRTC_BIN
+# overrides the server binary (A/B runs against an older build). Prints a summary table and
+# the ratio of round trips per server CPU-second; exits 0 unless something failed to run.
 set -euo pipefail
-allocs="${1:-10}"; secs="${2:-5}"; rate="${3:-40000}"
+allocs="${1:-10}"; secs="${2:-5}"; rates="${3:-20000,40000}"
 target="${CARGO_TARGET_DIR:-target}"
 sansrtc="${SANSRTC_BIN:-$target/release/sansrtc}"
 load="$target/release/examples/turn_load"
+if [ ! -x "$sansrtc" ] || [ ! -x "$load" ]; then
+    cargo build --release -p sansrtc-cli >&2
+    cargo build --release -p sansrtc-turn --example turn_load >&2
+fi
+command -v turnserver >/dev/null || { echo "bench_vs_coturn: coturn (turnserver) is not installed" >&2; exit 1; }
 tmp="$(mktemp -d)"
 pids=()
 trap 'for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+# One turn_load run; prints its line and appends "label|mode|rt/s|rt per CPU-s|loss %".
+run_one() { # label, pid, port, mode, extra args...
+    local label="$1" pid="$2" port="$3" mode="$4"; shift 4
+    local out
+    out="$("$load" --server "127.0.0.1:$port" --allocations "$allocs" --seconds "$secs" --server-pid "$pid" "$@" | tail -1)"
+    echo "   $out"
+    local rts cps loss
+    rts="$(echo "$out" | sed -n 's/.*: \([0-9]*\) round trips\/s.*/\1/p')"
+    cps="$(echo "$out" | sed -n 's/.*= \([0-9]*\) round trips per server CPU-second.*/\1/p')"
+    loss="$(echo "$out" | sed -n 's/.*lost [0-9]* (\([0-9.]*\)%).*/\1/p')"
+    echo "$label|$mode|${rts:-?}|${cps:-?}|${loss:-?}" >>"$tmp/results"
+}
 run_load() { # label, pid, port
     echo "== $1: closed loop, window 16 per allocation"
-    "$load" --server "127.0.0.1:$3" --allocations "$allocs" --seconds "$secs" --window 16 --server-pid "$2"
-    echo "== $1: open loop, $rate round trips/s offered"
-    "$load" --server "127.0.0.1:$3" --allocations "$allocs" --seconds "$secs" --rate "$rate" --server-pid "$2"
+    run_one "$1" "$2" "$3" "closed loop (window 16)" --window 16
+    local r
+    for r in ${rates//,/ }; do
+        echo "== $1: open loop, $r round trips/s offered"
+        run_one "$1" "$2" "$3" "open loop $r/s" --rate "$r"
+    done
 }
+load0="$(cut -d' ' -f1-3 /proc/loadavg)"
 "$sansrtc" turn-server --listen 127.0.0.1:3478 --realm bench --user webrtc:webrtc-pass \
     --relay-ports 49160-49260 --allow-peer 127.0.0.0/8 --max-allocations-per-user 1000 \
     >"$tmp/sansrtc.log" 2>&1 &
 pids+=($!); s=$!
 sleep 0.5
-run_load "sansrtc turn-server" "$s" 3478
+run_load "sansrtc" "$s" 3478
 kill "$s"; sleep 0.3
 turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port=3479 \
     --min-port=49300 --max-port=49400 --realm=bench --lt-cred-mech --user=webrtc:webrtc-pass \
@@ -32,5 +57,20 @@ turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port=347
     --simple-log >/dev/null 2>&1 &
 pids+=($!); c=$!
 sleep 1
-echo "coturn: $(turnserver --version 2>/dev/null | head -1)"
+coturn_version="$(turnserver --version 2>/dev/null | head -1 || true)"
 run_load "coturn" "$c" 3479
+load1="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "== summary: $allocs allocations, 100-byte ChannelData via an echo peer, ${secs} s per run; coturn ${coturn_version:-?}; $(nproc) CPUs; load average before $load0, after $load1"
+printf '%-8s %-24s %12s %22s %8s\n' server mode "rt/s" "rt per server CPU-s" "lost %"
+while IFS='|' read -r who mode rts cps loss; do
+    printf '%-8s %-24s %12s %22s %8s\n' "$who" "$mode" "$rts" "$cps" "$loss"
+done <"$tmp/results"
+echo
+while IFS='|' read -r who mode rts cps loss; do
+    [ "$who" = sansrtc ] || continue
+    theirs="$(awk -F'|' -v m="$mode" '$1=="coturn" && $2==m {print $4}' "$tmp/results")"
+    if [[ "$cps" =~ ^[0-9]+$ ]] && [[ "$theirs" =~ ^[0-9]+$ ]] && [ "$theirs" -gt 0 ]; then
+        echo "ratio sansrtc/coturn, round trips per server CPU-second, $mode: $(awk -v a="$cps" -v b="$theirs" 'BEGIN{printf "%.2f", a/b}')x"
+    fi
+done <"$tmp/results"
