@@ -141,10 +141,10 @@ pub fn netsim_goodput(rtt_ms: u64, loss: f64, total: usize) -> f64 {
             .queue_bytes(bdp.max(1 << 20)),
     );
     let t0 = net.now();
+    // Same set-up as tests/goodput.rs (which asserts the numbers): default receive window.
     let c = |s| Config {
         seed: Some(s),
         max_send_buffer: 64 << 20,
-        max_receive_window: 64 << 20,
         ..Config::default()
     };
     let mut ep = [Association::new(c(1), t0), Association::new(c(2), t0)];
