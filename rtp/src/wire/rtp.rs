@@ -363,8 +363,32 @@ impl<T: AsRef<[u8]>> RtpPacket<T> {
         let hdr = usize::from(self.csrc_end);
         let form = ExtensionForm::from_profile(u16_at(b, hdr)?);
         let data = b.get(hdr + 4..usize::from(self.payload_start))?;
+        if form == ExtensionForm::OneByte {
+            // The common form, walked inline (RFC 8285 section 4.2): the walk is the whole
+            // cost of a lookup. Same rules as `walk_elements`: padding octets skipped, id 15
+            // ends the block, an element that overruns it ends the walk.
+            let mut i = 0;
+            while let Some(&h) = data.get(i) {
+                let eid = h >> 4;
+                if eid == 0 {
+                    i += 1;
+                    continue;
+                }
+                let start = i + 1;
+                let len = usize::from(h & 0x0F) + 1;
+                if eid == 15 || start + len > data.len() {
+                    return None;
+                }
+                if eid == id {
+                    return Some((hdr + 4 + start, len));
+                }
+                i = start + len;
+            }
+            return None;
+        }
         let mut found = None;
-        // Malformed elements were rejected by new_checked, so the error cannot occur here.
+        // Malformed elements were rejected by new_checked; after new_checked_lazy one ends
+        // the walk, and the elements after it read as absent.
         let _ = walk_elements(form, data, |eid, start, v| {
             if eid == id {
                 found = Some((hdr + 4 + start, v.len()));
