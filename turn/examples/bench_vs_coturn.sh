@@ -21,17 +21,34 @@ command -v turnserver >/dev/null || { echo "bench_vs_coturn: coturn (turnserver)
 tmp="$(mktemp -d)"
 pids=()
 trap 'for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
-# One turn_load run; prints its line and appends "label|mode|rt/s|rt per CPU-s|loss %".
+# Kernel receive-queue drops (/proc/net/udp, this namespace) on the server's sockets (its
+# listening port and relay range: first port, last port) and on all other sockets (the load
+# generator's clients and echo peer): "server other".
+udp_drops() { # lo, hi, listen port
+    awk -v lo="$1" -v hi="$2" -v lp="$3" 'function hex(h,   i, v) {
+            v = 0; for (i = 1; i <= length(h); i++) v = v * 16 + index("0123456789ABCDEF", substr(h, i, 1)) - 1
+            return v }
+        NR > 1 { split($2, a, ":"); p = hex(a[2]);
+        if (p == lp || (p >= lo && p <= hi)) s += $NF; else o += $NF }
+        END { printf "%d %d\n", s, o }' /proc/net/udp
+}
+# One turn_load run; prints its line and appends
+# "label|mode|rt/s|rt per CPU-s|loss %|drops at server sockets|drops elsewhere".
 run_one() { # label, pid, port, mode, extra args...
     local label="$1" pid="$2" port="$3" mode="$4"; shift 4
-    local out
+    local out lo hi d0 d1
+    if [ "$label" = sansrtc ]; then lo=49160; hi=49260; else lo=49300; hi=49400; fi
+    d0="$(udp_drops "$lo" "$hi" "$port")"
     out="$("$load" --server "127.0.0.1:$port" --allocations "$allocs" --seconds "$secs" --server-pid "$pid" "$@" | tail -1)"
+    d1="$(udp_drops "$lo" "$hi" "$port")"
     echo "   $out"
+    local ds do_
+    ds=$(( ${d1% *} - ${d0% *} )); do_=$(( ${d1#* } - ${d0#* } ))
     local rts cps loss
     rts="$(echo "$out" | sed -n 's/.*: \([0-9]*\) round trips\/s.*/\1/p')"
     cps="$(echo "$out" | sed -n 's/.*= \([0-9]*\) round trips per server CPU-second.*/\1/p')"
     loss="$(echo "$out" | sed -n 's/.*lost [0-9]* (\([0-9.]*\)%).*/\1/p')"
-    echo "$label|$mode|${rts:-?}|${cps:-?}|${loss:-?}" >>"$tmp/results"
+    echo "$label|$mode|${rts:-?}|${cps:-?}|${loss:-?}|$ds|$do_" >>"$tmp/results"
 }
 run_load() { # label, pid, port
     echo "== $1: closed loop, window 16 per allocation"
@@ -62,12 +79,13 @@ run_load "coturn" "$c" 3479
 load1="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "== summary: $allocs allocations, 100-byte ChannelData via an echo peer, ${secs} s per run; coturn ${coturn_version:-?}; $(nproc) CPUs; load average before $load0, after $load1"
-printf '%-8s %-24s %12s %22s %8s\n' server mode "rt/s" "rt per server CPU-s" "lost %"
-while IFS='|' read -r who mode rts cps loss; do
-    printf '%-8s %-24s %12s %22s %8s\n' "$who" "$mode" "$rts" "$cps" "$loss"
+printf '%-8s %-24s %9s %20s %8s %14s %14s\n' server mode "rt/s" "rt per server CPU-s" "lost %" "server drops" "other drops"
+while IFS='|' read -r who mode rts cps loss ds do_; do
+    printf '%-8s %-24s %9s %20s %8s %14s %14s\n' "$who" "$mode" "$rts" "$cps" "$loss" "$ds" "$do_"
 done <"$tmp/results"
+echo "(drops: datagrams the kernel dropped on full receive queues, on the server's sockets and on the load generator's)"
 echo
-while IFS='|' read -r who mode rts cps loss; do
+while IFS='|' read -r who mode rts cps loss _; do
     [ "$who" = sansrtc ] || continue
     theirs="$(awk -F'|' -v m="$mode" '$1=="coturn" && $2==m {print $4}' "$tmp/results")"
     if [[ "$cps" =~ ^[0-9]+$ ]] && [[ "$theirs" =~ ^[0-9]+$ ]] && [ "$theirs" -gt 0 ]; then
