@@ -561,7 +561,6 @@ pub struct Association {
     partials: KeyedMap<(u16, bool, u32), Partial>,
     in_streams: KeyedMap<u16, InStream>,
     hash_state: KeyedState,
-    tx_scratch: Vec<u8>,
     tx_arena: BytesMut,
     rx_arena: BytesMut,
     // control
@@ -685,7 +684,6 @@ impl Association {
             partials: HashMap::with_hasher(hash_state),
             in_streams: HashMap::with_hasher(hash_state),
             hash_state,
-            tx_scratch: Vec::with_capacity(mtu),
             tx_arena: BytesMut::new(),
             rx_arena: BytesMut::new(),
             ctrl: VecDeque::new(),
@@ -2595,7 +2593,7 @@ impl Association {
         }
     }
 
-    fn emit_forward_tsn(&mut self, out: &mut Vec<u8>) {
+    fn emit_forward_tsn(&mut self, out: &mut impl wire::Out) {
         let base = self.cum_acked + 1;
         let upto = (self.advanced_ack + 1 - base) as usize;
         let mut entries: Vec<wire::SkipEntry> = Vec::new();
@@ -2898,17 +2896,21 @@ impl Association {
 
     // ---------------------------------------------------------------- packet building
 
+    /// Builds the next packet straight into the arena block and cuts it off (no copy).
     fn build_packet(&mut self) -> Option<Bytes> {
-        let mut buf = core::mem::take(&mut self.tx_scratch);
+        let mut buf = core::mem::take(&mut self.tx_arena);
         buf.clear();
+        if buf.capacity() < self.config.mtu + 64 {
+            buf = BytesMut::with_capacity(ARENA_BLOCK.max(self.config.mtu + 64));
+        }
         let out = self
             .build_packet_into(&mut buf)
-            .then(|| arena_copy(&mut self.tx_arena, &buf));
-        self.tx_scratch = buf;
+            .then(|| buf.split().freeze());
+        self.tx_arena = buf;
         out
     }
 
-    fn build_packet_into(&mut self, buf: &mut Vec<u8>) -> bool {
+    fn build_packet_into(&mut self, buf: &mut BytesMut) -> bool {
         let mtu = self.config.mtu;
         wire::emit_common_header(
             buf,
@@ -2950,7 +2952,7 @@ impl Association {
         true
     }
 
-    fn emit_sack(&mut self, buf: &mut Vec<u8>) {
+    fn emit_sack(&mut self, buf: &mut impl wire::Out) {
         let mut gaps: Vec<(u16, u16)> = Vec::new();
         for (&s, &e) in self.received.map.iter() {
             let (Ok(so), Ok(eo)) = (
@@ -2964,7 +2966,7 @@ impl Association {
                 break;
             }
         }
-        let room = self.config.mtu.saturating_sub(buf.len() + 16) / 4;
+        let room = self.config.mtu.saturating_sub(buf.written() + 16) / 4;
         gaps.truncate(room);
         let dups_n = room.saturating_sub(gaps.len()).min(self.dups.len());
         let a_rwnd = self.rwnd.saturating_sub(self.rx_buffered) as u32;
@@ -2981,7 +2983,7 @@ impl Association {
         self.stop_timer(Timer::DelayedAck);
     }
 
-    fn emit_data_chunks(&mut self, buf: &mut Vec<u8>) {
+    fn emit_data_chunks(&mut self, buf: &mut BytesMut) {
         let mtu = self.config.mtu;
         let hl = if self.idata {
             wire::IDATA_HEADER_LEN

@@ -501,7 +501,7 @@ impl<'a> DataChunk<'a> {
 #[allow(clippy::too_many_arguments)]
 #[inline]
 pub fn emit_data_header(
-    out: &mut Vec<u8>,
+    out: &mut impl Out,
     idata: bool,
     flags: u8,
     tsn: u32,
@@ -526,7 +526,7 @@ pub fn emit_data_header(
             fsn
         };
         h[16..20].copy_from_slice(&x.to_be_bytes());
-        out.extend_from_slice(&h);
+        out.append(&h);
     } else {
         let len = (DATA_HEADER_LEN + payload_len) as u16;
         let mut h = [0u8; DATA_HEADER_LEN];
@@ -537,32 +537,63 @@ pub fn emit_data_header(
         h[8..10].copy_from_slice(&stream.to_be_bytes());
         h[10..12].copy_from_slice(&(mid as u16).to_be_bytes());
         h[12..16].copy_from_slice(&ppid.to_be_bytes());
-        out.extend_from_slice(&h);
+        out.append(&h);
     }
 }
 
 /// Pads `out` with zeros to a multiple of 4.
 #[inline]
-pub fn pad4(out: &mut Vec<u8>) {
-    let n = (4 - out.len() % 4) % 4;
-    out.resize(out.len() + n, 0);
+pub fn pad4(out: &mut impl Out) {
+    let n = (4 - out.written() % 4) % 4;
+    out.append([0u8; 3].get(..n).unwrap_or(&[]));
+}
+
+/// A buffer the encoders append to: `Vec<u8>`, or `BytesMut` so that packets can be cut
+/// from one allocation without another copy.
+pub trait Out {
+    /// Appends `data`.
+    fn append(&mut self, data: &[u8]);
+    /// Octets written so far.
+    fn written(&self) -> usize;
+}
+
+impl Out for Vec<u8> {
+    #[inline]
+    fn append(&mut self, data: &[u8]) {
+        self.extend_from_slice(data);
+    }
+    #[inline]
+    fn written(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Out for bytes::BytesMut {
+    #[inline]
+    fn append(&mut self, data: &[u8]) {
+        self.extend_from_slice(data);
+    }
+    #[inline]
+    fn written(&self) -> usize {
+        self.len()
+    }
 }
 
 /// Appends a common header with a zero checksum (filled by [`finish_packet`]).
-pub fn emit_common_header(out: &mut Vec<u8>, src_port: u16, dst_port: u16, vtag: u32) {
-    out.extend_from_slice(&src_port.to_be_bytes());
-    out.extend_from_slice(&dst_port.to_be_bytes());
-    out.extend_from_slice(&vtag.to_be_bytes());
-    out.extend_from_slice(&[0; 4]);
+pub fn emit_common_header(out: &mut impl Out, src_port: u16, dst_port: u16, vtag: u32) {
+    let mut h = [0u8; COMMON_HEADER_LEN];
+    h[0..2].copy_from_slice(&src_port.to_be_bytes());
+    h[2..4].copy_from_slice(&dst_port.to_be_bytes());
+    h[4..8].copy_from_slice(&vtag.to_be_bytes());
+    out.append(&h);
 }
 
 /// Appends a chunk with the given value (and padding). The value must be < 65532 octets.
-pub fn emit_chunk(out: &mut Vec<u8>, typ: u8, flags: u8, value: &[u8]) {
+pub fn emit_chunk(out: &mut impl Out, typ: u8, flags: u8, value: &[u8]) {
     let len = (4 + value.len()).min(usize::from(u16::MAX)) as u16;
-    out.push(typ);
-    out.push(flags);
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(value);
+    let [a, b] = len.to_be_bytes();
+    out.append(&[typ, flags, a, b]);
+    out.append(value);
     pad4(out);
 }
 
@@ -799,21 +830,23 @@ impl<'a> Sack<'a> {
 }
 
 /// Appends a complete SACK chunk.
-pub fn emit_sack(out: &mut Vec<u8>, cum_tsn: u32, a_rwnd: u32, gaps: &[(u16, u16)], dups: &[u32]) {
+pub fn emit_sack(out: &mut impl Out, cum_tsn: u32, a_rwnd: u32, gaps: &[(u16, u16)], dups: &[u32]) {
     let len = 16 + 4 * gaps.len() + 4 * dups.len();
-    out.push(ct::SACK);
-    out.push(0);
-    out.extend_from_slice(&(len as u16).to_be_bytes());
-    out.extend_from_slice(&cum_tsn.to_be_bytes());
-    out.extend_from_slice(&a_rwnd.to_be_bytes());
-    out.extend_from_slice(&(gaps.len() as u16).to_be_bytes());
-    out.extend_from_slice(&(dups.len() as u16).to_be_bytes());
+    let mut h = [0u8; 16];
+    h[0] = ct::SACK;
+    h[2..4].copy_from_slice(&(len as u16).to_be_bytes());
+    h[4..8].copy_from_slice(&cum_tsn.to_be_bytes());
+    h[8..12].copy_from_slice(&a_rwnd.to_be_bytes());
+    h[12..14].copy_from_slice(&(gaps.len() as u16).to_be_bytes());
+    h[14..16].copy_from_slice(&(dups.len() as u16).to_be_bytes());
+    out.append(&h);
     for (s, e) in gaps {
-        out.extend_from_slice(&s.to_be_bytes());
-        out.extend_from_slice(&e.to_be_bytes());
+        let [a, b] = s.to_be_bytes();
+        let [c, d] = e.to_be_bytes();
+        out.append(&[a, b, c, d]);
     }
     for d in dups {
-        out.extend_from_slice(&d.to_be_bytes());
+        out.append(&d.to_be_bytes());
     }
 }
 
@@ -881,7 +914,7 @@ impl<'a> ForwardTsn<'a> {
 }
 
 /// Appends a complete (I-)FORWARD-TSN chunk.
-pub fn emit_forward_tsn(out: &mut Vec<u8>, idata: bool, new_cum: u32, entries: &[SkipEntry]) {
+pub fn emit_forward_tsn(out: &mut impl Out, idata: bool, new_cum: u32, entries: &[SkipEntry]) {
     let mut v = Vec::with_capacity(4 + entries.len() * 8);
     v.extend_from_slice(&new_cum.to_be_bytes());
     for e in entries {
