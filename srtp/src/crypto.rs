@@ -2,15 +2,17 @@
 //! derivation PRF (RFC 3711 4.3, RFC 6188 5.1), HMAC-SHA1 (RFC 3711 4.2.1) and AES-GCM
 //! (RFC 7714).
 //!
-//! AES-CM: ring exposes no raw AES-CTR, so the keystream comes from `aes` + `ctr` (AES-NI,
-//! 8 blocks in flight), with the expanded key schedule kept per session and copied (176 or
-//! 240 octets) into a `ctr` core per packet. A hand-written batch of counter blocks through
-//! `encrypt_blocks` measured slower than `ctr`'s own keystream/XOR loop.
+//! AES-CM: ring exposes no raw AES-CTR, so the keystream comes from `aes` + `ctr` (AES-NI),
+//! with the expanded key schedule kept per session and copied (176 or 240 octets) into a
+//! `ctr` core per packet.
 //!
-//! HMAC-SHA1 (RFC 2104) is built here on the `sha1` crate, which uses the SHA-NI
+//! HMAC-SHA1 (RFC 2104) is built here on `sha1::compress`, which uses the SHA-NI
 //! instructions when present: ring's SHA-1 is portable code and measured ~10x slower on
 //! 1200-byte packets. The inner and outer hash states after the padded key are computed
 //! once per session, so a packet costs the SHA-1 of its bytes plus one 64-byte block.
+//!
+//! On the packet path the two run in one interleaved pass ([`AesKey::cm_hmac`], see
+//! [`CmHmacJob`]), so that the AES rounds execute in the stalls of the SHA-1 chain.
 //! AES-GCM is ring's.
 
 use aes::cipher::{
