@@ -11,6 +11,8 @@
 //! per datagram), and sends with one `sendmmsg` per source socket. TCP and TLS connections
 //! run as tokio tasks (current-thread runtime) that hand frames to the engine through a
 //! bounded channel and wake it with an eventfd. Linux only (epoll, eventfd, recvmmsg).
+//! Datagrams from one socket to one destination in a batch leave as one UDP GSO send;
+//! the environment variable `SANSRTC_NO_GSO` turns that off (A/B measurements).
 
 use std::collections::HashMap;
 use std::io::{IoSlice, IoSliceMut};

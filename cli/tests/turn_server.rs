@@ -20,8 +20,12 @@ struct Server {
 }
 
 impl Server {
-    fn start(ports: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sansrtc"))
+    fn start(ports: &str, no_gso: bool) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sansrtc"));
+        if no_gso {
+            cmd.env("SANSRTC_NO_GSO", "1");
+        }
+        let mut child = cmd
             .args(["turn-server", "--listen", "127.0.0.1:0", "--realm", "t"])
             .args(["--user", "u:p", "--allow-peer", "127.0.0.0/8"])
             .args(["--relay-ports", ports])
@@ -245,7 +249,7 @@ fn exercise(server: SocketAddr, mut link: Link, transport: Transport, seed: u64)
 
 #[test]
 fn udp_and_tcp_relay_bursts_exactly() {
-    let mut s = Server::start("61700-61799");
+    let mut s = Server::start("61700-61799", false);
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     exercise(s.addr, Link::Udp(udp), Transport::Udp, 1);
@@ -261,6 +265,25 @@ fn udp_and_tcp_relay_bursts_exactly() {
     assert!(last.contains("2 created"), "{last}");
     assert!(
         last.contains("relayed 514 to peers, 514 to clients"),
+        "{last}"
+    );
+    assert!(last.contains(" 0 send errors"), "{last}");
+}
+
+/// The same UDP bursts with GSO off: every datagram leaves through `sendmmsg`.
+#[test]
+fn udp_bursts_without_gso() {
+    let mut s = Server::start("61800-61899", true);
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    exercise(s.addr, Link::Udp(udp), Transport::Udp, 3);
+    let lines = s.interrupt();
+    let last = lines
+        .iter()
+        .find(|l| l.contains("shutting down"))
+        .unwrap_or_else(|| panic!("no shutdown line: {lines:?}"));
+    assert!(
+        last.contains("relayed 257 to peers, 257 to clients"),
         "{last}"
     );
     assert!(last.contains(" 0 send errors"), "{last}");
