@@ -694,10 +694,14 @@ impl Engine {
                         self.flush();
                     }
                     let k = self.pending.len();
-                    let (Some(slot), Some(dst)) = (
+                    // A payload never exceeds a slot (the core's largest output is a Data
+                    // indication around one datagram), but a slot must not spill into the next.
+                    let fits = t.payload.len() <= TX_SLOT;
+                    let (Some(slot), Some(dst), true) = (
                         self.slot_of(t.source),
                         self.tx_bufs
                             .get_mut(k * TX_SLOT..k * TX_SLOT + t.payload.len()),
+                        fits,
                     ) else {
                         self.send_errors += 1;
                         continue;
