@@ -66,7 +66,8 @@ load0="$(cut -d' ' -f1-3 /proc/loadavg)"
 pids+=($!); s=$!
 sleep 0.5
 run_load "sansrtc" "$s" 3478
-kill "$s"; sleep 0.3
+kill "$s"; sleep 0.5
+grep "shutting down" "$tmp/sansrtc.log" | sed 's/^/   /' || true
 turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port=3479 \
     --min-port=49300 --max-port=49400 --realm=bench --lt-cred-mech --user=webrtc:webrtc-pass \
     --allow-loopback-peers --allowed-peer-ip=127.0.0.1-127.255.255.255 --no-tls --no-dtls \

@@ -144,13 +144,14 @@ fn main() {
     );
     let sent = Arc::new(AtomicU64::new(0));
     let received = Arc::new(AtomicU64::new(0));
+    let unsent = Arc::new(AtomicU64::new(0));
     let cpu0 = o.server_pid.map(cpu_seconds);
     let t0 = Instant::now();
     let duration = Duration::from_secs_f64(o.seconds);
     let per_flow_rate = o.rate.map(|r| r / o.allocations as f64);
     let mut handles = Vec::new();
     for (sock, channel) in flows {
-        let (sent, received) = (sent.clone(), received.clone());
+        let (sent, received, unsent) = (sent.clone(), received.clone(), unsent.clone());
         let (size, window, server) = (o.size, o.window, o.server);
         handles.push(std::thread::spawn(move || {
             let mut pkt = vec![0u8; 4 + size];
@@ -189,8 +190,13 @@ fn main() {
                     while Instant::now() < end {
                         let now = Instant::now();
                         while next <= now {
-                            let _ = sock.send_to(&pkt, server);
-                            sent.fetch_add(1, Ordering::Relaxed);
+                            // A datagram the generator's own socket refused never left:
+                            // counted apart, not as lost.
+                            if sock.send_to(&pkt, server).is_ok() {
+                                sent.fetch_add(1, Ordering::Relaxed);
+                            } else {
+                                unsent.fetch_add(1, Ordering::Relaxed);
+                            }
                             next += interval;
                         }
                         while let Ok((n, _)) = sock.recv_from(&mut buf) {
@@ -221,6 +227,10 @@ fn main() {
     stop.store(true, Ordering::Relaxed);
     let s = sent.load(Ordering::Relaxed);
     let r = received.load(Ordering::Relaxed);
+    let u = unsent.load(Ordering::Relaxed);
+    if u > 0 {
+        print!("(generator could not send {u}) ");
+    }
     let rt_per_s = r as f64 / elapsed;
     print!(
         "sent {s} received {r} lost {} ({:.3}%) in {elapsed:.2} s: {rt_per_s:.0} round trips/s",
