@@ -1,0 +1,816 @@
+//! The PeerConnection state machine: JSEP (RFC 8829) for one bundled data channel
+//! m-section, RFC 7983 demultiplexing, and the ICE -> DTLS -> SCTP composition (RFC 8831).
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::Bytes;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sansrtc_dtls::{Certificate, Fingerprint, PeerVerification};
+use sansrtc_ice::{Agent, Candidate, Credentials, IceState, Role as IceRole};
+use sansrtc_sctp::datachannel::{ChannelConfig, DataChannelEvent, DataChannels, DtlsRole};
+use sansrtc_sdp::jsep::{self, MediaSpec, OfferSpec, TransportSpec};
+use sansrtc_sdp::{Attribute, HashFunction, SessionDescription, Setup};
+
+use crate::config::Config;
+use crate::error::Error;
+
+/// A datagram to send from local socket address `source` to `destination`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// The local address (one passed to [`PeerConnection::add_local_address`]).
+    pub source: SocketAddr,
+    /// Where to send.
+    pub destination: SocketAddr,
+    /// The datagram.
+    pub payload: Bytes,
+}
+
+/// Options of a data channel (the DATA_CHANNEL_OPEN fields, RFC 8832 section 5.1).
+pub type ChannelOptions = ChannelConfig;
+
+/// Something the application must know, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The ICE connection state changed (W3C `RTCIceConnectionState` names).
+    IceStateChanged(IceState),
+    /// ICE selected a candidate pair (RFC 8445 section 8); DTLS runs over it.
+    SelectedPair {
+        /// Our address.
+        local: SocketAddr,
+        /// The peer's address.
+        remote: SocketAddr,
+    },
+    /// The DTLS handshake finished and the peer's certificate matched the SDP fingerprint
+    /// (RFC 8827 section 6.5).
+    DtlsConnected,
+    /// DTLS failed or closed (handshake timeout, wrong fingerprint, close_notify, ...).
+    DtlsClosed {
+        /// Why.
+        reason: String,
+    },
+    /// The SCTP association over DTLS is established (RFC 8261).
+    SctpConnected,
+    /// The SCTP association closed; every channel is gone.
+    SctpClosed {
+        /// Why.
+        reason: String,
+    },
+    /// A data channel is open: ours (the peer acknowledged it) or the peer's (RFC 8832).
+    ChannelOpen {
+        /// Stream id (use it with `send`/`close`).
+        id: u16,
+        /// Label.
+        label: String,
+        /// Sub-protocol.
+        protocol: String,
+    },
+    /// A message on a channel.
+    Message {
+        /// Stream id.
+        id: u16,
+        /// Binary (PPID 53/57) or text (51/56), RFC 8831 section 6.6.
+        binary: bool,
+        /// The payload.
+        data: Bytes,
+    },
+    /// The channel's buffered amount fell to its low threshold.
+    BufferedAmountLow {
+        /// Stream id.
+        id: u16,
+    },
+    /// The channel is closed in both directions (RFC 8831 section 6.7).
+    ChannelClosed {
+        /// Stream id.
+        id: u16,
+    },
+}
+
+/// Counters; a datagram nobody can take is counted and dropped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// STUN datagrams given to ICE.
+    pub stun_received: u64,
+    /// DTLS datagrams given to DTLS.
+    pub dtls_received: u64,
+    /// DTLS datagrams DTLS refused (bad record, replay, ...).
+    pub dtls_rejected: u64,
+    /// Datagrams dropped: RTP/RTCP (no media yet), unknown first byte, DTLS before a remote
+    /// description.
+    pub dropped: u64,
+    /// Events dropped at [`Config::max_events`].
+    pub events_dropped: u64,
+}
+
+/// The JSEP signaling state (RFC 8829 section 3.2), reduced to what a non-trickle data
+/// channel connection needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalingState {
+    /// No description yet.
+    Stable,
+    /// We created (and applied) an offer; waiting for the answer.
+    HaveLocalOffer,
+    /// Offer and answer are applied: the transports run.
+    Connected,
+}
+
+/// A sans-IO WebRTC PeerConnection for data channels: the caller owns the UDP sockets and
+/// the clock.
+///
+/// Inputs: [`handle_receive`](Self::handle_receive), [`handle_timeout`](Self::handle_timeout)
+/// and the command methods. Outputs, drained in this order after every input until `None`:
+/// [`poll_transmit`](Self::poll_transmit), [`poll_event`](Self::poll_event), then
+/// [`poll_timeout`](Self::poll_timeout).
+pub struct PeerConnection {
+    config: Config,
+    rng: StdRng,
+    certificate: Certificate,
+    local_credentials: Credentials,
+    local_addresses: Vec<SocketAddr>,
+    session_id: u64,
+    state: SignalingState,
+    agent: Option<Agent>,
+    dtls: Option<sansrtc_dtls::Endpoint>,
+    dtls_connected: bool,
+    sctp: Option<DataChannels>,
+    sctp_connected: bool,
+    pending_channels: Vec<ChannelConfig>,
+    events: VecDeque<Event>,
+    stats: Stats,
+    closed: bool,
+}
+
+const ICE_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const MID: &str = "0";
+const SCTP_PORT: u16 = 5000;
+
+fn random_string(rng: &mut StdRng, len: usize) -> String {
+    (0..len)
+        .map(|_| {
+            let i = rng.random_range(0..ICE_CHARS.len());
+            char::from(ICE_CHARS.get(i).copied().unwrap_or(b'a'))
+        })
+        .collect()
+}
+
+/// What the remote description gives the transports.
+struct Remote {
+    credentials: Credentials,
+    fingerprints: Vec<Fingerprint>,
+    setup: Setup,
+    sctp_port: u16,
+    candidates: Vec<Candidate>,
+}
+
+impl PeerConnection {
+    // ---- construction and getters ----
+
+    /// Creates a connection; generates the certificate unless [`Config::certificate`] is set.
+    pub fn new(config: Config, _now: Instant) -> Result<Self, Error> {
+        let mut rng = match config.seed {
+            Some(s) => StdRng::seed_from_u64(s),
+            None => StdRng::from_os_rng(),
+        };
+        let certificate = match &config.certificate {
+            Some(c) => c.clone(),
+            None => Certificate::generate_self_signed()?,
+        };
+        let local_credentials =
+            Credentials::new(random_string(&mut rng, 8), random_string(&mut rng, 24));
+        // RFC 8829 section 5.2.1: a 62-bit random session id.
+        let session_id = rng.random::<u64>() >> 2;
+        Ok(PeerConnection {
+            config,
+            rng,
+            certificate,
+            local_credentials,
+            local_addresses: Vec::new(),
+            session_id,
+            state: SignalingState::Stable,
+            agent: None,
+            dtls: None,
+            dtls_connected: false,
+            sctp: None,
+            sctp_connected: false,
+            pending_channels: Vec::new(),
+            events: VecDeque::new(),
+            stats: Stats::default(),
+            closed: false,
+        })
+    }
+
+    /// Our certificate's SHA-256 fingerprint (the `a=fingerprint` we signal).
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.certificate.fingerprint()
+    }
+
+    /// The signaling state.
+    pub fn signaling_state(&self) -> SignalingState {
+        self.state
+    }
+
+    /// The ICE state (`New` before any description).
+    pub fn ice_state(&self) -> IceState {
+        self.agent.as_ref().map_or(IceState::New, Agent::state)
+    }
+
+    /// Whether the SCTP association is up (channels can be opened and used).
+    pub fn is_sctp_connected(&self) -> bool {
+        self.sctp_connected
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Octets queued on channel `id` and not yet acknowledged.
+    pub fn buffered_amount(&self, id: u16) -> usize {
+        self.sctp.as_ref().map_or(0, |s| s.buffered_amount(id))
+    }
+
+    // ---- inputs ----
+
+    /// A datagram arrived on our socket `local` from `remote`. Demultiplexed by its first
+    /// byte (RFC 7983 section 7): 0-3 STUN to ICE, 20-63 DTLS; RTP/RTCP (128-191) and
+    /// anything else are counted and dropped.
+    pub fn handle_receive(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        data: &[u8],
+    ) {
+        if self.closed {
+            return;
+        }
+        match data.first() {
+            Some(0..=3) => {
+                if let Some(agent) = &mut self.agent {
+                    self.stats.stun_received += 1;
+                    let _ = agent.handle_receive(now, remote, local, data);
+                } else {
+                    self.stats.dropped += 1;
+                }
+            }
+            Some(20..=63) => self.dtls_input(now, data),
+            _ => self.stats.dropped += 1,
+        }
+        self.pump(now);
+    }
+
+    /// Fires due timers of every layer.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if let Some(a) = &mut self.agent {
+            a.handle_timeout(now);
+        }
+        if let Some(d) = &mut self.dtls {
+            d.handle_timeout(now);
+        }
+        if let Some(s) = &mut self.sctp {
+            s.handle_timeout(now);
+        }
+        self.pump(now);
+    }
+
+    // ---- commands ----
+
+    /// Declares a local socket address; host candidates come from these (RFC 8445 section
+    /// 5.1.1.1). Call before creating the offer or answer.
+    pub fn add_local_address(&mut self, now: Instant, addr: SocketAddr) -> Result<(), Error> {
+        if self.local_addresses.contains(&addr) {
+            return Ok(());
+        }
+        if self.local_addresses.len() >= self.config.ice.max_local_candidates {
+            return Err(Error::QueueFull {
+                what: "local addresses",
+                cap: self.config.ice.max_local_candidates,
+            });
+        }
+        self.local_addresses.push(addr);
+        if let Some(a) = &mut self.agent {
+            a.add_host_address(now, addr)?;
+        }
+        Ok(())
+    }
+
+    /// Creates our offer (RFC 8829 section 5.2.1: one bundled `m=application` data channel
+    /// section, `a=setup:actpass`, our ICE credentials, fingerprint and every host
+    /// candidate, `a=end-of-candidates`) and applies it as the local description. We are
+    /// the ICE controlling agent (RFC 8445 section 6.1.1).
+    pub fn create_offer(&mut self, now: Instant) -> Result<String, Error> {
+        if self.state != SignalingState::Stable || self.agent.is_some() {
+            return Err(Error::WrongState {
+                call: "create_offer",
+                need: "stable, before any description",
+            });
+        }
+        self.start_agent(now, IceRole::Controlling)?;
+        let spec = OfferSpec {
+            session_id: self.session_id,
+            session_version: 2,
+            transport: self.transport_spec(),
+            media: vec![MediaSpec::data_channel(MID)],
+            sctp_port: SCTP_PORT,
+            max_message_size: self.config.max_message_size,
+            extmap_allow_mixed: false,
+        };
+        let mut sdp = jsep::create_offer(&spec)?;
+        self.push_candidates(&mut sdp)?;
+        self.state = SignalingState::HaveLocalOffer;
+        Ok(sdp.serialize())
+    }
+
+    /// Applies the peer's answer to our offer: ICE credentials and candidates, the DTLS role
+    /// from `a=setup` (RFC 8842 section 5: `active` makes us the DTLS server) and the
+    /// fingerprint the peer's certificate must match.
+    pub fn set_remote_answer(&mut self, now: Instant, answer: &str) -> Result<(), Error> {
+        if self.state != SignalingState::HaveLocalOffer {
+            return Err(Error::WrongState {
+                call: "set_remote_answer",
+                need: "have-local-offer",
+            });
+        }
+        let sdp = SessionDescription::parse(answer)?;
+        let remote = self.read_remote(&sdp)?;
+        let dtls_role = match remote.setup {
+            Setup::Active => sansrtc_dtls::Role::Server,
+            Setup::Passive => sansrtc_dtls::Role::Client,
+            _ => {
+                return Err(Error::InvalidField {
+                    field: "a=setup in answer",
+                    value: remote.setup.as_str().to_owned(),
+                });
+            }
+        };
+        self.start_transports(now, remote, dtls_role)?;
+        Ok(())
+    }
+
+    /// Applies the peer's offer and returns our answer (RFC 8829 section 5.3.1), applied as
+    /// the local description: we answer `a=setup:active` (DTLS client, RFC 8842 section 5.3)
+    /// to `actpass`, and are the ICE controlled agent.
+    pub fn create_answer(&mut self, now: Instant, offer: &str) -> Result<String, Error> {
+        if self.state != SignalingState::Stable || self.agent.is_some() {
+            return Err(Error::WrongState {
+                call: "create_answer",
+                need: "stable, before any description",
+            });
+        }
+        let sdp = SessionDescription::parse(offer)?;
+        let remote = self.read_remote(&sdp)?;
+        let dtls_role = match remote.setup.answer() {
+            Setup::Active => sansrtc_dtls::Role::Client,
+            _ => sansrtc_dtls::Role::Server,
+        };
+        let spec = jsep::AnswerSpec {
+            session_id: self.session_id,
+            session_version: 2,
+            transport: self.transport_spec(),
+            audio: None,
+            video: None,
+            data_channel: true,
+            sctp_port: SCTP_PORT,
+            max_message_size: self.config.max_message_size,
+        };
+        let mut answer = jsep::create_answer(&sdp, &spec)?;
+        self.start_agent(now, IceRole::Controlled)?;
+        self.push_candidates(&mut answer)?;
+        self.start_transports(now, remote, dtls_role)?;
+        Ok(answer.serialize())
+    }
+
+    /// Adds a remote candidate signaled out of band (`candidate:...` or the bare value).
+    pub fn add_remote_candidate(&mut self, now: Instant, candidate: &str) -> Result<(), Error> {
+        let c: Candidate = candidate.parse()?;
+        let agent = self.agent.as_mut().ok_or(Error::WrongState {
+            call: "add_remote_candidate",
+            need: "a local description",
+        })?;
+        agent.add_remote_candidate(now, c)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Requests a data channel (RFC 8832 section 6: DATA_CHANNEL_OPEN). Before the
+    /// association is up the request waits (at most [`Config::max_pending_channels`]);
+    /// [`Event::ChannelOpen`] with the same label gives its stream id once the peer
+    /// acknowledged it.
+    pub fn create_data_channel(
+        &mut self,
+        now: Instant,
+        label: &str,
+        options: ChannelOptions,
+    ) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        let cfg = ChannelConfig {
+            label: label.to_owned(),
+            ..options
+        };
+        if self.sctp_connected {
+            if let Some(s) = &mut self.sctp {
+                s.open(now, cfg)?;
+            }
+            self.pump(now);
+            return Ok(());
+        }
+        if self.pending_channels.len() >= self.config.max_pending_channels {
+            return Err(Error::QueueFull {
+                what: "pending data channels",
+                cap: self.config.max_pending_channels,
+            });
+        }
+        self.pending_channels.push(cfg);
+        Ok(())
+    }
+
+    /// Sends a binary message on channel `id` (PPID 53, or 57 when empty).
+    pub fn send(&mut self, now: Instant, id: u16, data: &[u8]) -> Result<(), Error> {
+        let s = self.sctp_mut()?;
+        s.send_binary(now, id, Bytes::copy_from_slice(data))?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Sends a text message on channel `id` (PPID 51, or 56 when empty).
+    pub fn send_text(&mut self, now: Instant, id: u16, text: &str) -> Result<(), Error> {
+        let s = self.sctp_mut()?;
+        s.send_text(now, id, text)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Closes channel `id` (RFC 8831 section 6.7: outgoing stream reset);
+    /// [`Event::ChannelClosed`] follows when both directions are reset.
+    pub fn close(&mut self, now: Instant, id: u16) -> Result<(), Error> {
+        let s = self.sctp_mut()?;
+        s.close(now, id)?;
+        self.pump(now);
+        Ok(())
+    }
+
+    /// Shuts everything down: SCTP SHUTDOWN, DTLS close_notify, then ICE stops. The last
+    /// datagrams are still returned by `poll_transmit`.
+    pub fn close_connection(&mut self, now: Instant) {
+        if self.closed {
+            return;
+        }
+        if let Some(s) = &mut self.sctp {
+            let _ = s.association_mut().shutdown(now);
+        }
+        self.pump(now);
+        if let Some(d) = &mut self.dtls {
+            d.close();
+        }
+        self.pump(now);
+        if let Some(a) = &mut self.agent {
+            // The close_notify leaves before the agent stops.
+            a.close(now);
+        }
+        self.closed = true;
+    }
+
+    // ---- outputs ----
+
+    /// The next datagram to send.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        let t = self.agent.as_mut()?.poll_transmit()?;
+        Some(Transmit {
+            source: t.source,
+            destination: t.destination,
+            payload: t.payload,
+        })
+    }
+
+    /// The next event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`handle_timeout`](Self::handle_timeout) next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed {
+            return None;
+        }
+        let a = self.agent.as_ref().and_then(Agent::poll_timeout);
+        let d = self
+            .dtls
+            .as_ref()
+            .and_then(sansrtc_dtls::Endpoint::poll_timeout);
+        let s = self.sctp.as_ref().and_then(DataChannels::poll_timeout);
+        [a, d, s].into_iter().flatten().min()
+    }
+
+    // ---- internals ----
+
+    fn sctp_mut(&mut self) -> Result<&mut DataChannels, Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        if !self.sctp_connected {
+            return Err(Error::NotConnected);
+        }
+        self.sctp.as_mut().ok_or(Error::NotConnected)
+    }
+
+    fn transport_spec(&self) -> TransportSpec {
+        TransportSpec {
+            ice_ufrag: self.local_credentials.ufrag.clone(),
+            ice_pwd: self.local_credentials.pwd.clone(),
+            ice_options: Vec::new(),
+            ice_lite: false,
+            fingerprints: vec![sansrtc_sdp::Fingerprint {
+                hash: HashFunction::Sha256,
+                digest: self.certificate.fingerprint().0.to_vec(),
+            }],
+        }
+    }
+
+    fn sub_seed(&mut self) -> Option<u64> {
+        let v = self.rng.random::<u64>();
+        self.config.seed.map(|_| v)
+    }
+
+    fn start_agent(&mut self, now: Instant, role: IceRole) -> Result<(), Error> {
+        let mut cfg = self.config.ice.clone();
+        cfg.role = role;
+        cfg.local_credentials = Some(self.local_credentials.clone());
+        cfg.seed = self.sub_seed();
+        let mut agent = Agent::new(cfg, now);
+        for a in &self.local_addresses {
+            agent.add_host_address(now, *a)?;
+        }
+        self.agent = Some(agent);
+        Ok(())
+    }
+
+    /// Non-trickle: every local candidate goes into the (single) m-section.
+    fn push_candidates(&self, sdp: &mut SessionDescription) -> Result<(), Error> {
+        let Some(agent) = &self.agent else {
+            return Ok(());
+        };
+        let lines: Vec<String> = agent.local_candidates().map(ToString::to_string).collect();
+        if let Some(m) = sdp.media.first_mut() {
+            for l in &lines {
+                let v = l.strip_prefix("candidate:").unwrap_or(l);
+                m.push_attribute(&Attribute::Candidate(v))?;
+            }
+            m.push_attribute(&Attribute::EndOfCandidates)?;
+        }
+        Ok(())
+    }
+
+    fn read_remote(&self, sdp: &SessionDescription) -> Result<Remote, Error> {
+        let idx = sdp
+            .media
+            .iter()
+            .position(|m| {
+                m.media_line()
+                    .is_some_and(|ml| ml.media == "application" && ml.port != 0)
+            })
+            .ok_or(Error::MissingField {
+                what: "m=application data channel section",
+            })?;
+        let (ufrag, pwd) = sdp.ice_credentials(idx).ok_or(Error::MissingField {
+            what: "a=ice-ufrag / a=ice-pwd",
+        })?;
+        let fingerprints: Vec<Fingerprint> = sdp
+            .fingerprints_for(idx)
+            .into_iter()
+            .filter(|f| f.hash == HashFunction::Sha256)
+            .filter_map(|f| <[u8; 32]>::try_from(f.digest.as_slice()).ok())
+            .map(Fingerprint)
+            .collect();
+        if fingerprints.is_empty() {
+            return Err(Error::MissingField {
+                what: "a=fingerprint:sha-256",
+            });
+        }
+        let setup = sdp.setup_for(idx).unwrap_or(Setup::Actpass);
+        let sctp_port = sdp
+            .media
+            .get(idx)
+            .and_then(|m| m.sctp_port())
+            .unwrap_or(SCTP_PORT);
+        // BUNDLE: the candidates may sit in any (usually the first) m-section.
+        let mut candidates = Vec::new();
+        for m in &sdp.media {
+            for c in m.candidates() {
+                if candidates.len() >= self.config.max_remote_candidates {
+                    break;
+                }
+                if let Ok(c) = c.parse::<Candidate>() {
+                    candidates.push(c);
+                }
+            }
+        }
+        Ok(Remote {
+            credentials: Credentials::new(ufrag, pwd),
+            fingerprints,
+            setup,
+            sctp_port,
+            candidates,
+        })
+    }
+
+    fn start_transports(
+        &mut self,
+        now: Instant,
+        remote: Remote,
+        role: sansrtc_dtls::Role,
+    ) -> Result<(), Error> {
+        let mut dcfg = sansrtc_dtls::Config::new(
+            role,
+            self.certificate.clone(),
+            PeerVerification::Fingerprints(remote.fingerprints),
+        );
+        dcfg.mtu = self.config.dtls_mtu;
+        dcfg.crypto = self.config.dtls_crypto;
+        dcfg.seed = self.sub_seed();
+        let dtls = sansrtc_dtls::Endpoint::new(dcfg, now)?;
+        let mut scfg = self.config.sctp.clone();
+        scfg.dst_port = remote.sctp_port;
+        scfg.src_port = SCTP_PORT;
+        scfg.seed = self.sub_seed();
+        let dc_role = match role {
+            sansrtc_dtls::Role::Client => DtlsRole::Client,
+            _ => DtlsRole::Server,
+        };
+        let agent = self.agent.as_mut().ok_or(Error::WrongState {
+            call: "remote description",
+            need: "a local description",
+        })?;
+        agent.set_remote_credentials(now, remote.credentials)?;
+        for c in remote.candidates {
+            // TCP and unresolved mDNS candidates are refused by the agent; the rest suffice.
+            let _ = agent.add_remote_candidate(now, c);
+        }
+        agent.end_of_remote_candidates(now);
+        self.dtls = Some(dtls);
+        self.sctp = Some(DataChannels::new(scfg, dc_role, now));
+        self.state = SignalingState::Connected;
+        self.pump(now);
+        Ok(())
+    }
+
+    fn dtls_input(&mut self, now: Instant, data: &[u8]) {
+        match &mut self.dtls {
+            Some(d) => {
+                self.stats.dtls_received += 1;
+                if d.handle_receive(now, data).is_err() {
+                    self.stats.dtls_rejected += 1;
+                }
+            }
+            None => self.stats.dropped += 1,
+        }
+    }
+
+    fn push_event(&mut self, e: Event) {
+        if self.events.len() >= self.config.max_events {
+            self.stats.events_dropped += 1;
+        } else {
+            self.events.push_back(e);
+        }
+    }
+
+    /// Moves data between the layers until nothing moves: ICE events, DTLS events and
+    /// application data into SCTP, SCTP packets into DTLS, DTLS datagrams onto the selected
+    /// pair.
+    fn pump(&mut self, now: Instant) {
+        // Each pass either moves something or ends the loop; the bound is a safety net.
+        for _ in 0..1024 {
+            let mut moved = false;
+            while let Some(e) = self.agent.as_mut().and_then(Agent::poll_event) {
+                moved = true;
+                match e {
+                    sansrtc_ice::Event::StateChanged(s) => {
+                        self.push_event(Event::IceStateChanged(s))
+                    }
+                    sansrtc_ice::Event::SelectedPair { .. } => {
+                        if let Some((local, remote)) =
+                            self.agent.as_ref().and_then(Agent::selected_pair)
+                        {
+                            self.push_event(Event::SelectedPair { local, remote });
+                        }
+                    }
+                    sansrtc_ice::Event::Data { data, .. } => {
+                        if matches!(data.first(), Some(20..=63)) {
+                            self.dtls_input(now, &data);
+                        } else {
+                            self.stats.dropped += 1;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(e) = self
+                .dtls
+                .as_mut()
+                .and_then(sansrtc_dtls::Endpoint::poll_event)
+            {
+                moved = true;
+                match e {
+                    sansrtc_dtls::Event::Connected(_) => {
+                        self.dtls_connected = true;
+                        self.push_event(Event::DtlsConnected);
+                        if let Some(s) = &mut self.sctp {
+                            let _ = s.connect(now);
+                        }
+                    }
+                    sansrtc_dtls::Event::ApplicationData(d) => {
+                        if let Some(s) = &mut self.sctp {
+                            s.handle_receive(now, &d);
+                        }
+                    }
+                    sansrtc_dtls::Event::Closed { reason } => {
+                        self.dtls_connected = false;
+                        self.push_event(Event::DtlsClosed {
+                            reason: reason.to_string(),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            while let Some(e) = self.sctp.as_mut().and_then(DataChannels::poll_event) {
+                moved = true;
+                self.on_sctp_event(now, e);
+            }
+            if self.dtls_connected {
+                while let Some(t) = self.sctp.as_mut().and_then(DataChannels::poll_transmit) {
+                    moved = true;
+                    if let Some(d) = &mut self.dtls {
+                        // A full DTLS queue drops the packet; SCTP retransmits it.
+                        let _ = d.send(&t.payload);
+                    }
+                }
+            }
+            let selected = self.agent.as_ref().and_then(Agent::selected_pair).is_some();
+            if selected {
+                while let Some(t) = self
+                    .dtls
+                    .as_mut()
+                    .and_then(sansrtc_dtls::Endpoint::poll_transmit)
+                {
+                    moved = true;
+                    if let Some(a) = &mut self.agent {
+                        let _ = a.send(now, &t.payload);
+                    }
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn on_sctp_event(&mut self, now: Instant, e: DataChannelEvent) {
+        match e {
+            DataChannelEvent::Connected => {
+                self.sctp_connected = true;
+                self.push_event(Event::SctpConnected);
+                let pending = std::mem::take(&mut self.pending_channels);
+                if let Some(s) = &mut self.sctp {
+                    for c in pending {
+                        let _ = s.open(now, c);
+                    }
+                }
+            }
+            DataChannelEvent::ChannelOpen {
+                id,
+                label,
+                protocol,
+            } => {
+                self.push_event(Event::ChannelOpen {
+                    id,
+                    label,
+                    protocol,
+                });
+            }
+            DataChannelEvent::Message { id, binary, data } => {
+                self.push_event(Event::Message { id, binary, data });
+            }
+            DataChannelEvent::BufferedAmountLow { id } => {
+                self.push_event(Event::BufferedAmountLow { id })
+            }
+            DataChannelEvent::ChannelClosed { id } => self.push_event(Event::ChannelClosed { id }),
+            DataChannelEvent::Closed { reason } => {
+                self.sctp_connected = false;
+                self.push_event(Event::SctpClosed {
+                    reason: format!("{reason:?}"),
+                });
+            }
+            _ => {}
+        }
+    }
+}

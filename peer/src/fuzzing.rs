@@ -1,0 +1,1 @@
+//! Fuzzing entry points (not a public API).

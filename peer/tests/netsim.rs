@@ -1,0 +1,357 @@
+//! Two of our PeerConnections over `sansrtc-netsim`: offer/answer in process, ICE, DTLS,
+//! SCTP, data channels both ways, text and binary messages from 1 byte to 64 KiB, close;
+//! clean and lossy links.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use sansrtc::{ChannelOptions, Config, CryptoBackend, Event, IceState, PeerConnection};
+use sansrtc_netsim::{Datagram, LinkConfig, Network};
+
+struct Pair {
+    net: Network,
+    a: PeerConnection,
+    b: PeerConnection,
+    a_addr: SocketAddr,
+    b_addr: SocketAddr,
+    a_events: Vec<Event>,
+    b_events: Vec<Event>,
+}
+
+fn config(seed: u64, crypto: CryptoBackend) -> Config {
+    Config {
+        seed: Some(seed),
+        dtls_crypto: crypto,
+        ..Config::default()
+    }
+}
+
+impl Pair {
+    fn new(seed: u64, link: LinkConfig, crypto: CryptoBackend) -> Pair {
+        let mut net = Network::new(seed);
+        net.set_default_link(link);
+        let now = net.now();
+        let a_addr: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let b_addr: SocketAddr = "10.0.0.2:6000".parse().unwrap();
+        let mut a = PeerConnection::new(config(seed * 2 + 1, crypto), now).unwrap();
+        let mut b = PeerConnection::new(config(seed * 2 + 2, crypto), now).unwrap();
+        a.add_local_address(now, a_addr).unwrap();
+        b.add_local_address(now, b_addr).unwrap();
+        let offer = a.create_offer(now).unwrap();
+        assert!(offer.contains("m=application 9 UDP/DTLS/SCTP webrtc-datachannel"));
+        assert!(offer.contains("a=setup:actpass"));
+        assert!(offer.contains("a=candidate:"));
+        assert!(offer.contains("a=fingerprint:sha-256 "));
+        let answer = b.create_answer(now, &offer).unwrap();
+        assert!(answer.contains("a=setup:active"), "{answer}");
+        a.set_remote_answer(now, &answer).unwrap();
+        Pair {
+            net,
+            a,
+            b,
+            a_addr,
+            b_addr,
+            a_events: Vec::new(),
+            b_events: Vec::new(),
+        }
+    }
+
+    /// One step: drain transmits and events, deliver due datagrams, advance the clock to the
+    /// next deadline. Returns false when nothing is left to do.
+    fn step(&mut self) -> bool {
+        let now = self.net.now();
+        while let Some(t) = self.a.poll_transmit() {
+            assert_eq!(t.source, self.a_addr);
+            self.net
+                .send(Datagram::new(t.source, t.destination, t.payload.to_vec()));
+        }
+        while let Some(t) = self.b.poll_transmit() {
+            assert_eq!(t.source, self.b_addr);
+            self.net
+                .send(Datagram::new(t.source, t.destination, t.payload.to_vec()));
+        }
+        while let Some(e) = self.a.poll_event() {
+            self.a_events.push(e);
+        }
+        while let Some(e) = self.b.poll_event() {
+            self.b_events.push(e);
+        }
+        let mut delivered = false;
+        while let Some(d) = self.net.poll_recv() {
+            delivered = true;
+            if d.dst == self.a_addr {
+                self.a.handle_receive(now, d.dst, d.src, &d.payload);
+            } else if d.dst == self.b_addr {
+                self.b.handle_receive(now, d.dst, d.src, &d.payload);
+            }
+        }
+        if delivered {
+            return true;
+        }
+        let next = [
+            self.a.poll_timeout(),
+            self.b.poll_timeout(),
+            self.net.next_delivery(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        match next {
+            Some(t) => {
+                if t > self.net.now() {
+                    self.net.advance_to(t);
+                }
+                let now = self.net.now();
+                if self.a.poll_timeout().is_some_and(|x| x <= now) {
+                    self.a.handle_timeout(now);
+                }
+                if self.b.poll_timeout().is_some_and(|x| x <= now) {
+                    self.b.handle_timeout(now);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Pair) -> bool) {
+        let start = self.net.now();
+        for _ in 0..2_000_000 {
+            if done(self) {
+                return;
+            }
+            if self.net.now() - start > limit || !self.step() {
+                break;
+            }
+        }
+        assert!(
+            done(self),
+            "not done after {:?} (seed {}): a {:?} / b {:?}",
+            self.net.now() - start,
+            self.net.seed(),
+            self.a_events,
+            self.b_events
+        );
+    }
+}
+
+fn open_id(events: &[Event], label: &str) -> Option<u16> {
+    events.iter().find_map(|e| match e {
+        Event::ChannelOpen { id, label: l, .. } if l == label => Some(*id),
+        _ => None,
+    })
+}
+
+fn messages(events: &[Event], chan: u16) -> Vec<(bool, Vec<u8>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message { id, binary, data } if *id == chan => Some((*binary, data.to_vec())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn payload(i: usize, len: usize) -> Vec<u8> {
+    (0..len).map(|j| (i * 31 + j * 7) as u8).collect()
+}
+
+fn sizes() -> Vec<usize> {
+    vec![
+        1,
+        2,
+        100,
+        1000,
+        1200,
+        2000,
+        5000,
+        16 * 1024,
+        40_000,
+        64 * 1024,
+    ]
+}
+
+/// The full scenario: connect, open a channel from each side, messages both ways (text and
+/// binary, 1 B..64 KiB), verify order and bytes, close both channels.
+/// Returns the DTLS records both sides rejected (duplicates are replays).
+fn scenario(seed: u64, link: LinkConfig, crypto: CryptoBackend, limit: Duration) -> u64 {
+    let mut p = Pair::new(seed, link, crypto);
+    let now = p.net.now();
+    // a asks before the association is up: the request waits.
+    p.a.create_data_channel(now, "from-a", ChannelOptions::default())
+        .unwrap();
+    p.run_until(limit, |p| {
+        p.a.is_sctp_connected()
+            && p.b.is_sctp_connected()
+            && open_id(&p.b_events, "from-a").is_some()
+    });
+    for ev in [&p.a_events, &p.b_events] {
+        assert!(
+            ev.contains(&Event::IceStateChanged(IceState::Connected)),
+            "{ev:?}"
+        );
+        assert!(ev.contains(&Event::DtlsConnected));
+        assert!(ev.contains(&Event::SctpConnected));
+        assert!(ev.iter().any(|e| matches!(e, Event::SelectedPair { .. })));
+    }
+    let now = p.net.now();
+    p.b.create_data_channel(now, "from-b", ChannelOptions::default())
+        .unwrap();
+    p.run_until(limit, |p| {
+        open_id(&p.a_events, "from-b").is_some()
+            && open_id(&p.a_events, "from-a").is_some()
+            && open_id(&p.b_events, "from-b").is_some()
+    });
+    let a_ch = open_id(&p.a_events, "from-a").unwrap();
+    let b_ch = open_id(&p.b_events, "from-b").unwrap();
+    // DTLS client (b, answered active) uses even ids, the server odd ones (RFC 8832 s6).
+    assert_eq!(a_ch % 2, 1);
+    assert_eq!(b_ch % 2, 0);
+    assert_eq!(open_id(&p.b_events, "from-a"), Some(a_ch));
+    assert_eq!(open_id(&p.a_events, "from-b"), Some(b_ch));
+
+    let now = p.net.now();
+    let mut sent_ab = Vec::new();
+    let mut sent_ba = Vec::new();
+    for (i, len) in sizes().into_iter().enumerate() {
+        let data = payload(i, len);
+        if i % 2 == 0 {
+            p.a.send(now, a_ch, &data).unwrap();
+            sent_ab.push((true, data.clone()));
+            let text = "é".repeat(len / 2) + if len % 2 == 1 { "x" } else { "" };
+            p.b.send_text(now, b_ch, &text).unwrap();
+            sent_ba.push((false, text.into_bytes()));
+        } else {
+            let text: String = "t".repeat(len);
+            p.a.send_text(now, a_ch, &text).unwrap();
+            sent_ab.push((false, text.into_bytes()));
+            p.b.send(now, b_ch, &data).unwrap();
+            sent_ba.push((true, data));
+        }
+    }
+    let (n_ab, n_ba) = (sent_ab.len(), sent_ba.len());
+    p.run_until(limit * 4, |p| {
+        messages(&p.b_events, a_ch).len() >= n_ab && messages(&p.a_events, b_ch).len() >= n_ba
+    });
+    assert_eq!(messages(&p.b_events, a_ch), sent_ab, "seed {seed}");
+    assert_eq!(messages(&p.a_events, b_ch), sent_ba, "seed {seed}");
+
+    let now = p.net.now();
+    p.a.close(now, a_ch).unwrap();
+    p.b.close(now, b_ch).unwrap();
+    p.run_until(limit, |p| {
+        [a_ch, b_ch].iter().all(|c| {
+            p.a_events.contains(&Event::ChannelClosed { id: *c })
+                && p.b_events.contains(&Event::ChannelClosed { id: *c })
+        })
+    });
+    // A closed channel refuses sends.
+    assert!(p.a.send(p.net.now(), a_ch, b"late").is_err());
+    p.a.stats().dtls_rejected + p.b.stats().dtls_rejected
+}
+
+fn clean_link() -> LinkConfig {
+    LinkConfig::default().latency(Duration::from_millis(10))
+}
+
+#[test]
+fn connects_and_exchanges_over_a_clean_link_with_ring() {
+    let rejected = scenario(
+        1,
+        clean_link(),
+        CryptoBackend::Ring,
+        Duration::from_secs(10),
+    );
+    assert_eq!(rejected, 0);
+}
+
+#[test]
+fn connects_and_exchanges_over_a_clean_link_deterministic() {
+    for seed in 2..5 {
+        let rejected = scenario(
+            seed,
+            clean_link(),
+            CryptoBackend::InsecureDeterministic,
+            Duration::from_secs(10),
+        );
+        assert_eq!(rejected, 0);
+    }
+}
+
+#[test]
+fn connects_and_exchanges_under_loss() {
+    for seed in 10..16 {
+        let link = LinkConfig::default()
+            .latency(Duration::from_millis(20))
+            .jitter(Duration::from_millis(5))
+            .loss(0.1)
+            .duplicate(0.02);
+        scenario(
+            seed,
+            link,
+            CryptoBackend::InsecureDeterministic,
+            Duration::from_secs(60),
+        );
+    }
+}
+
+#[test]
+fn sending_before_connected_is_refused() {
+    let now = Instant::now();
+    let mut a = PeerConnection::new(Config::default(), now).unwrap();
+    assert_eq!(a.send(now, 1, b"x"), Err(sansrtc::Error::NotConnected));
+    assert!(a.set_remote_answer(now, "v=0\r\n").is_err());
+    assert!(a.create_answer(now, "garbage").is_err());
+    let _offer = a.create_offer(now).unwrap();
+    assert!(
+        a.create_offer(now).is_err(),
+        "second offer in have-local-offer"
+    );
+}
+
+#[test]
+fn answer_without_fingerprint_is_refused() {
+    let now = Instant::now();
+    let mut a = PeerConnection::new(Config::default(), now).unwrap();
+    a.add_local_address(now, "10.0.0.1:5000".parse().unwrap())
+        .unwrap();
+    let mut b = PeerConnection::new(Config::default(), now).unwrap();
+    let offer = a.create_offer(now).unwrap();
+    let stripped: String = offer
+        .lines()
+        .filter(|l| !l.starts_with("a=fingerprint"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    assert!(matches!(
+        b.create_answer(now, &stripped),
+        Err(sansrtc::Error::MissingField { .. })
+    ));
+}
+
+#[test]
+fn datagrams_are_demultiplexed_and_junk_is_counted() {
+    let now = Instant::now();
+    let mut a = PeerConnection::new(Config::default(), now).unwrap();
+    let l: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+    let r: SocketAddr = "10.0.0.2:5000".parse().unwrap();
+    a.add_local_address(now, l).unwrap();
+    let _ = a.create_offer(now).unwrap();
+    // RTP, unknown first byte, DTLS before the answer: all dropped, nothing panics.
+    for d in [
+        &[0x80u8, 0, 0, 0][..],
+        &[0xff],
+        &[22, 0xfe, 0xfd],
+        &[],
+        &[0, 1],
+    ] {
+        a.handle_receive(now, l, r, d);
+    }
+    assert_eq!(a.stats().dropped, 4);
+    assert_eq!(a.stats().stun_received, 1);
+}
