@@ -1,0 +1,219 @@
+//! A std-only runtime for `sansrtc::PeerConnection`: one UDP socket on 127.0.0.1:0, a loop on
+//! `recv_from` with the timeout from `poll_timeout`, and the HTTP signaling of
+//! `/work/shared/interop/README.md` as a client (blocking HTTP/1.1 over `TcpStream`).
+//!
+//! ```text
+//! dc_peer --url http://127.0.0.1:8701 --role offer  --count 1000
+//! dc_peer --url http://127.0.0.1:8701 --role answer --count 1000
+//! ```
+//! `offer`: we offer (POST /offer, mode echo), open channel `echo`, send `count` messages of
+//! mixed type and size, and check every echo. `answer`: we answer the peer's offer
+//! (GET /offer?mode=echo, POST /answer); the peer's `echo` channel opens here and we do the
+//! same over it. Exit 0 when every echo came back identical and in order.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::collections::VecDeque;
+use std::io::{Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use sansrtc::{ChannelOptions, Config, Event, PeerConnection};
+use serde_json::{Value, json};
+
+fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
+    let hostport = url
+        .strip_prefix("http://")
+        .ok_or("url must start with http://")?
+        .trim_end_matches('/');
+    let mut s = TcpStream::connect(hostport).map_err(|e| format!("connect {hostport}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&resp);
+    let (head, body) = text.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
+    let status = head.split(' ').nth(1).unwrap_or("");
+    if !status.starts_with('2') {
+        return Err(format!("{method} {path}: HTTP {status}: {body}"));
+    }
+    serde_json::from_str(body).map_err(|e| format!("{method} {path}: bad JSON ({e}): {body}"))
+}
+
+fn message(i: usize) -> (bool, Vec<u8>) {
+    // Mixed sizes 1..=2000 B, plus a few large ones (16 KiB, 64 KiB).
+    let len = match i % 50 {
+        17 => 16 * 1024,
+        33 if i % 100 == 33 => 64 * 1024,
+        _ => 1 + (i * 397) % 2000,
+    };
+    if i % 2 == 0 {
+        (true, (0..len).map(|j| (i + j * 13) as u8).collect())
+    } else {
+        let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        (
+            false,
+            (0..len)
+                .map(|j| alphabet[(i + j) % alphabet.len()])
+                .collect(),
+        )
+    }
+}
+
+fn run(url: &str, role: &str, count: usize) -> Result<(), String> {
+    let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let local = socket.local_addr().map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let mut pc = PeerConnection::new(Config::default(), start).map_err(|e| e.to_string())?;
+    pc.add_local_address(start, local)
+        .map_err(|e| e.to_string())?;
+    let session_id;
+    if role == "offer" {
+        pc.create_data_channel(start, "echo", ChannelOptions::default())
+            .map_err(|e| e.to_string())?;
+        let offer = pc.create_offer(start).map_err(|e| e.to_string())?;
+        let r = http(
+            url,
+            "POST",
+            "/offer",
+            Some(&json!({"type": "offer", "sdp": offer, "mode": "echo"})),
+        )?;
+        session_id = r["id"].as_str().unwrap_or("").to_owned();
+        let answer = r["sdp"].as_str().ok_or("no sdp in answer")?;
+        pc.set_remote_answer(Instant::now(), answer)
+            .map_err(|e| format!("set_remote_answer: {e}\n{answer}"))?;
+    } else {
+        let r = http(url, "GET", "/offer?mode=echo", None)?;
+        session_id = r["id"].as_str().unwrap_or("").to_owned();
+        let offer = r["sdp"].as_str().ok_or("no sdp in offer")?;
+        let answer = pc
+            .create_answer(Instant::now(), offer)
+            .map_err(|e| format!("create_answer: {e}\n{offer}"))?;
+        http(
+            url,
+            "POST",
+            "/answer",
+            Some(&json!({"id": session_id, "type": "answer", "sdp": answer})),
+        )?;
+    }
+    eprintln!(
+        "dc_peer: signaling done ({role}, session {session_id}) in {:?}",
+        start.elapsed()
+    );
+
+    let deadline = start + Duration::from_secs(30);
+    let mut expected: VecDeque<(bool, Vec<u8>)> = VecDeque::new();
+    let mut echoed = 0usize;
+    let mut bytes = 0usize;
+    let mut channel = None;
+    let mut buf = vec![0u8; 65536];
+    let mut sent_at = start;
+    loop {
+        let now = Instant::now();
+        if now > deadline {
+            return Err(format!(
+                "timeout: channel {channel:?}, {echoed}/{count} echoes, ice {:?}, sctp up {}",
+                pc.ice_state(),
+                pc.is_sctp_connected()
+            ));
+        }
+        while let Some(t) = pc.poll_transmit() {
+            let _ = socket.send_to(&t.payload, t.destination);
+        }
+        while let Some(e) = pc.poll_event() {
+            match e {
+                Event::ChannelOpen { id, label, .. } if label == "echo" && channel.is_none() => {
+                    eprintln!("dc_peer: channel {id} open after {:?}", start.elapsed());
+                    channel = Some(id);
+                    sent_at = Instant::now();
+                    for i in 0..count {
+                        let (binary, data) = message(i);
+                        let r = if binary {
+                            pc.send(now, id, &data)
+                        } else {
+                            pc.send_text(now, id, std::str::from_utf8(&data).unwrap_or(""))
+                        };
+                        r.map_err(|e| format!("send {i}: {e}"))?;
+                        expected.push_back((binary, data));
+                    }
+                }
+                Event::Message { id, binary, data } if Some(id) == channel => {
+                    let want = expected.pop_front().ok_or("an echo nobody sent")?;
+                    if want != (binary, data.to_vec()) {
+                        return Err(format!(
+                            "echo {echoed} differs: want {} B binary={}, got {} B binary={binary}",
+                            want.1.len(),
+                            want.0,
+                            data.len()
+                        ));
+                    }
+                    echoed += 1;
+                    bytes += data.len();
+                }
+                Event::DtlsClosed { reason } => return Err(format!("DTLS closed: {reason}")),
+                Event::SctpClosed { reason } => return Err(format!("SCTP closed: {reason}")),
+                other => eprintln!("dc_peer: {other:?} at {:?}", start.elapsed()),
+            }
+        }
+        if channel.is_some() && echoed == count {
+            println!(
+                "dc_peer: OK {role}: {count} messages ({bytes} B) echoed identical in order in {:?} (connected+open after {:?})",
+                sent_at.elapsed(),
+                sent_at - start
+            );
+            pc.close_connection(Instant::now());
+            while let Some(t) = pc.poll_transmit() {
+                let _ = socket.send_to(&t.payload, t.destination);
+            }
+            return Ok(());
+        }
+        let wait = pc
+            .poll_timeout()
+            .map_or(Duration::from_millis(100), |t| {
+                t.saturating_duration_since(Instant::now())
+            })
+            .clamp(Duration::from_millis(1), Duration::from_millis(100));
+        socket
+            .set_read_timeout(Some(wait))
+            .map_err(|e| e.to_string())?;
+        if let Ok((n, from)) = socket.recv_from(&mut buf) {
+            pc.handle_receive(Instant::now(), local, from, &buf[..n]);
+            // Drain whatever else is already queued without blocking.
+            socket.set_nonblocking(true).ok();
+            while let Ok((n, from)) = socket.recv_from(&mut buf) {
+                pc.handle_receive(Instant::now(), local, from, &buf[..n]);
+            }
+            socket.set_nonblocking(false).ok();
+        }
+        let now = Instant::now();
+        if pc.poll_timeout().is_some_and(|t| t <= now) {
+            pc.handle_timeout(now);
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: &str| -> String {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let url = arg("--url", "http://127.0.0.1:8701");
+    let role = arg("--role", "offer");
+    let count: usize = arg("--count", "1000").parse().unwrap_or(1000);
+    match run(&url, &role, count) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dc_peer: FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
