@@ -34,6 +34,16 @@ fn config(seed: u64, crypto: CryptoBackend) -> Config {
 
 impl Pair {
     fn new(seed: u64, link: LinkConfig, crypto: CryptoBackend) -> Pair {
+        Pair::with_answer(seed, link, crypto, |a| a)
+    }
+
+    /// `tamper` edits the answer on its way to the offerer.
+    fn with_answer(
+        seed: u64,
+        link: LinkConfig,
+        crypto: CryptoBackend,
+        tamper: impl FnOnce(String) -> String,
+    ) -> Pair {
         let mut net = Network::new(seed);
         net.set_default_link(link);
         let now = net.now();
@@ -50,7 +60,7 @@ impl Pair {
         assert!(offer.contains("a=fingerprint:sha-256 "));
         let answer = b.create_answer(now, &offer).unwrap();
         assert!(answer.contains("a=setup:active"), "{answer}");
-        a.set_remote_answer(now, &answer).unwrap();
+        a.set_remote_answer(now, &tamper(answer)).unwrap();
         Pair {
             net,
             a,
@@ -354,4 +364,100 @@ fn datagrams_are_demultiplexed_and_junk_is_counted() {
     }
     assert_eq!(a.stats().dropped, 4);
     assert_eq!(a.stats().stun_received, 1);
+}
+
+#[test]
+fn a_wrong_fingerprint_in_the_answer_fails_dtls_and_nothing_flows() {
+    let mut p = Pair::with_answer(7, clean_link(), CryptoBackend::InsecureDeterministic, |a| {
+        // Same length, one digest octet changed: the certificate no longer matches.
+        let i = a.find("a=fingerprint:sha-256 ").unwrap() + "a=fingerprint:sha-256 ".len();
+        let mut s = a.clone();
+        let old = &a[i..i + 2];
+        s.replace_range(i..i + 2, if old == "00" { "01" } else { "00" });
+        s
+    });
+    let now = p.net.now();
+    p.a.create_data_channel(now, "x", ChannelOptions::default())
+        .unwrap();
+    p.run_until(Duration::from_secs(30), |p| {
+        p.a_events
+            .iter()
+            .any(|e| matches!(e, Event::DtlsClosed { .. }))
+    });
+    for ev in [&p.a_events, &p.b_events] {
+        assert!(!ev.contains(&Event::DtlsConnected), "{ev:?}");
+        assert!(!ev.contains(&Event::SctpConnected), "{ev:?}");
+    }
+    assert!(p.a.send(p.net.now(), 1, b"x").is_err());
+}
+
+#[test]
+fn events_are_capped() {
+    let now = Instant::now();
+    let cfg = Config {
+        max_events: 3,
+        seed: Some(1),
+        ..Config::default()
+    };
+    let mut p = Pair::new(8, clean_link(), CryptoBackend::InsecureDeterministic);
+    // Replace a with a capped one by a fresh offer/answer.
+    let mut a = PeerConnection::new(cfg, now).unwrap();
+    a.add_local_address(now, p.a_addr).unwrap();
+    let mut b = PeerConnection::new(Config::default(), now).unwrap();
+    b.add_local_address(now, p.b_addr).unwrap();
+    let offer = a.create_offer(now).unwrap();
+    let answer = b.create_answer(now, &offer).unwrap();
+    a.set_remote_answer(now, &answer).unwrap();
+    p.a = a;
+    p.b = b;
+    // Never drain a's events: connecting produces more than 3 of them.
+    let start = p.net.now();
+    for _ in 0..100_000 {
+        if p.b.is_sctp_connected() || p.net.now() - start > Duration::from_secs(10) {
+            break;
+        }
+        // Step without draining a's events: drain only transmits of both and b's events.
+        let now = p.net.now();
+        while let Some(t) = p.a.poll_transmit() {
+            p.net
+                .send(Datagram::new(t.source, t.destination, t.payload.to_vec()));
+        }
+        while let Some(t) = p.b.poll_transmit() {
+            p.net
+                .send(Datagram::new(t.source, t.destination, t.payload.to_vec()));
+        }
+        while p.b.poll_event().is_some() {}
+        let mut delivered = false;
+        while let Some(d) = p.net.poll_recv() {
+            delivered = true;
+            if d.dst == p.a_addr {
+                p.a.handle_receive(now, d.dst, d.src, &d.payload);
+            } else {
+                p.b.handle_receive(now, d.dst, d.src, &d.payload);
+            }
+        }
+        if delivered {
+            continue;
+        }
+        let next = [
+            p.a.poll_timeout(),
+            p.b.poll_timeout(),
+            p.net.next_delivery(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let Some(t) = next else { break };
+        p.net.advance_to(t.max(p.net.now()));
+        let now = p.net.now();
+        p.a.handle_timeout(now);
+        p.b.handle_timeout(now);
+    }
+    assert!(p.b.is_sctp_connected());
+    let mut n = 0;
+    while p.a.poll_event().is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 3);
+    assert!(p.a.stats().events_dropped > 0);
 }
