@@ -49,20 +49,25 @@ fn t(k: usize, b: u8) -> u32 {
         .unwrap_or(0)
 }
 
-/// Folds one chunk of `N` bytes (4 <= N <= 16) into `crc`.
+/// Folds one chunk of `N` bytes (4 <= N <= 16, a multiple of 4) into `crc`. The chunk is
+/// read as little-endian 32-bit words and the bytes are taken out with shifts: one load per
+/// four bytes instead of one per byte, which leaves the load ports to the table lookups.
 #[inline(always)]
 fn fold<const N: usize>(crc: u32, chunk: &[u8; N]) -> u32 {
-    let [a, b, c, d] = crc.to_le_bytes();
     let mut x = 0;
-    for (j, &byte) in chunk.iter().enumerate() {
-        let v = match j {
-            0 => byte ^ a,
-            1 => byte ^ b,
-            2 => byte ^ c,
-            3 => byte ^ d,
-            _ => byte,
+    for (i, w) in chunk.chunks_exact(4).enumerate() {
+        let mut w = match <[u8; 4]>::try_from(w) {
+            Ok(w) => u32::from_le_bytes(w),
+            Err(_) => 0,
         };
-        x ^= t(N - 1 - j, v);
+        if i == 0 {
+            w ^= crc;
+        }
+        let k = N - 1 - 4 * i;
+        x ^= t(k, w as u8)
+            ^ t(k - 1, (w >> 8) as u8)
+            ^ t(k - 2, (w >> 16) as u8)
+            ^ t(k - 3, (w >> 24) as u8);
     }
     x
 }
