@@ -191,6 +191,7 @@ fn sizes() -> Vec<usize> {
 /// binary, 1 B..64 KiB), verify order and bytes, close both channels.
 /// Returns the DTLS records both sides rejected (duplicates are replays).
 fn scenario(seed: u64, link: LinkConfig, crypto: CryptoBackend, limit: Duration) -> u64 {
+    let link_lossy = link.loss > 0.0;
     let mut p = Pair::new(seed, link, crypto);
     let now = p.net.now();
     // a asks before the association is up: the request waits.
@@ -263,6 +264,13 @@ fn scenario(seed: u64, link: LinkConfig, crypto: CryptoBackend, limit: Duration)
     });
     // A closed channel refuses sends.
     assert!(p.a.send(p.net.now(), a_ch, b"late").is_err());
+    let st = p.net.stats();
+    if link_lossy {
+        assert!(
+            st.dropped.total() > 0,
+            "seed {seed}: the lossy link dropped nothing"
+        );
+    }
     p.a.stats().dtls_rejected + p.b.stats().dtls_rejected
 }
 
