@@ -75,7 +75,19 @@ fn fold<const N: usize>(crc: u32, chunk: &[u8; N]) -> u32 {
 /// CRC-32/ISO-HDLC of `data` (check value of `b"123456789"`: 0xCBF43926).
 #[inline]
 pub(crate) fn checksum(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
+    !update(!0, data)
+}
+
+/// CRC-32/ISO-HDLC of `a` followed by `b` (a message and its trailing attribute written in
+/// separate borrows).
+#[inline]
+pub(crate) fn checksum_parts(a: &[u8], b: &[u8]) -> u32 {
+    !update(update(!0, a), b)
+}
+
+/// Runs the register `crc` (not inverted) over `data`.
+#[inline(always)]
+fn update(mut crc: u32, data: &[u8]) -> u32 {
     let mut chunks = data.chunks_exact(16);
     for c in &mut chunks {
         if let Ok(c) = <&[u8; 16]>::try_from(c) {
@@ -99,7 +111,7 @@ pub(crate) fn checksum(data: &[u8]) -> u32 {
     for &byte in words.remainder() {
         crc = t(0, (crc as u8) ^ byte) ^ (crc >> 8);
     }
-    !crc
+    crc
 }
 
 #[cfg(test)]
@@ -125,6 +137,8 @@ mod tests {
         let data: Vec<u8> = (0..300u32).map(|i| (i * 7 + i / 5) as u8).collect();
         for len in 0..data.len() {
             assert_eq!(checksum(&data[..len]), reference(&data[..len]), "len {len}");
+            let (a, b) = data[..len].split_at(len / 3);
+            assert_eq!(checksum_parts(a, b), reference(&data[..len]), "parts {len}");
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The encoder: writes a message into a caller-provided buffer (RFC 8489 sections 5, 14).
 
-use super::attribute::{Attribute, ErrorCode, PasswordAlgorithmParams, attr};
+use super::attribute::{Attribute, ErrorCode, MAX_USERNAME, PasswordAlgorithmParams, attr};
 use super::{HEADER_LEN, MAGIC_COOKIE, MessageType, TransactionId, padded};
 use crate::Error;
 use crate::integrity::{self, IntegrityKey};
@@ -152,7 +152,15 @@ impl<'b> MessageBuilder<'b> {
 
     /// USERNAME (RFC 8489 section 14.3).
     pub fn username(&mut self, username: &str) -> Result<(), Error> {
-        self.add(&Attribute::Username(username))
+        // Same check as `Attribute::validate`, without the generic dispatch (hot in ICE).
+        if username.len() > MAX_USERNAME {
+            return Err(Error::ValueTooLong {
+                attr_type: attr::USERNAME,
+                len: username.len(),
+                max: MAX_USERNAME,
+            });
+        }
+        self.add_raw(attr::USERNAME, username.as_bytes())
     }
 
     /// SOFTWARE (RFC 8489 section 14.14).
@@ -297,6 +305,40 @@ impl<'b> MessageBuilder<'b> {
     /// Appends MESSAGE-INTEGRITY and FINGERPRINT and ends the message (what ICE connectivity
     /// checks carry, RFC 8445 section 7.2.2).
     pub fn finish_with_integrity(mut self, key: &IntegrityKey) -> Result<usize, Error> {
+        // Fast path: both trailing attributes have a fixed size, so they are laid out in one
+        // go (one bounds check, constant-size writes); anything unusual (already sealed, no
+        // room, message too long) takes the general path, which reports the error.
+        let off = self.len;
+        let end = off + 24 + 8;
+        if self.sealed_by.is_none() {
+            if let (Ok(mi_len), Ok(fp_len)) = (
+                u16::try_from(off + 24 - HEADER_LEN),
+                u16::try_from(end - HEADER_LEN),
+            ) {
+                if let Some((msg, tail)) = self.buf.get_mut(..end).map(|b| b.split_at_mut(off)) {
+                    if let (Some(len_field), Ok(tail)) =
+                        (msg.get_mut(2..4), <&mut [u8; 32]>::try_from(tail))
+                    {
+                        len_field.copy_from_slice(&mi_len.to_be_bytes());
+                        let (mi, fp) = tail.split_at_mut(24);
+                        let (mi_tl, mi_value) = mi.split_at_mut(4);
+                        mi_tl.copy_from_slice(&[0x00, 0x08, 0x00, 0x14]);
+                        let (header, body) = msg.split_at(HEADER_LEN.min(msg.len()));
+                        mi_value.copy_from_slice(&key.sign_sha1(header, body));
+                        if let Some(len_field) = msg.get_mut(2..4) {
+                            len_field.copy_from_slice(&fp_len.to_be_bytes());
+                        }
+                        let (fp_tl, fp_value) = fp.split_at_mut(4);
+                        fp_tl.copy_from_slice(&[0x80, 0x28, 0x00, 0x04]);
+                        let crc = crate::crc32::checksum_parts(msg, mi);
+                        fp_value.copy_from_slice(&(crc ^ integrity::FINGERPRINT_XOR).to_be_bytes());
+                        self.len = end;
+                        self.sealed_by = Some(attr::FINGERPRINT);
+                        return Ok(end);
+                    }
+                }
+            }
+        }
         self.message_integrity(key)?;
         self.fingerprint()?;
         Ok(self.len)
