@@ -369,6 +369,48 @@ mod tests {
     use crate::wire::Message;
 
     #[test]
+    fn finish_with_integrity_fast_path_matches_general_path() {
+        let key = IntegrityKey::short_term("pw");
+        fn start(buf: &mut [u8]) -> MessageBuilder<'_> {
+            let mut b =
+                MessageBuilder::new(buf, MessageType::BINDING_REQUEST, TransactionId([5; 12]))
+                    .unwrap();
+            b.username("ab:cd").unwrap();
+            b.priority(7).unwrap();
+            b
+        }
+        let mut fast = [0u8; 100];
+        let n = start(&mut fast).finish_with_integrity(&key).unwrap();
+        let mut slow = [0u8; 100];
+        let mut b = start(&mut slow);
+        b.message_integrity(&key).unwrap();
+        b.fingerprint().unwrap();
+        assert_eq!(b.finish(), n);
+        assert_eq!(fast[..n], slow[..n]);
+        Message::new_checked(&fast[..n])
+            .unwrap()
+            .verify_message_integrity(&key)
+            .unwrap();
+        // Every buffer too small for the two attributes: the general path's errors.
+        for size in 40..n {
+            let mut buf = vec![0u8; size];
+            let got = start(&mut buf).finish_with_integrity(&key);
+            let need = if size < n - 8 { n - 8 } else { n };
+            assert_eq!(got, Err(Error::BufferTooSmall { need, have: size }));
+        }
+        // Already sealed: refused.
+        let mut buf = [0u8; 100];
+        let mut b = start(&mut buf);
+        b.fingerprint().unwrap();
+        assert_eq!(
+            b.finish_with_integrity(&key),
+            Err(Error::EncodeAfterIntegrity {
+                attr_type: attr::MESSAGE_INTEGRITY
+            })
+        );
+    }
+
+    #[test]
     fn order_is_enforced_and_buffer_checked() {
         let key = IntegrityKey::short_term("k");
         let mut buf = [0u8; 200];
