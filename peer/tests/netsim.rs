@@ -469,3 +469,20 @@ fn events_are_capped() {
     assert_eq!(n, 3);
     assert!(p.a.stats().events_dropped > 0);
 }
+
+#[test]
+fn close_connection_tells_the_peer() {
+    let mut p = Pair::new(9, clean_link(), CryptoBackend::InsecureDeterministic);
+    p.run_until(Duration::from_secs(10), |p| {
+        p.a.is_sctp_connected() && p.b.is_sctp_connected()
+    });
+    let now = p.net.now();
+    p.a.close_connection(now);
+    assert!(p.a.poll_timeout().is_none());
+    assert_eq!(p.a.send(now, 1, b"x"), Err(sansrtc::Error::Closed));
+    p.run_until(Duration::from_secs(10), |p| {
+        p.b_events
+            .iter()
+            .any(|e| matches!(e, Event::DtlsClosed { .. }))
+    });
+}
