@@ -67,7 +67,17 @@ impl Server {
             assert!(Instant::now() < deadline, "server did not stop on SIGINT");
             std::thread::sleep(Duration::from_millis(20));
         }
-        self.lines.try_iter().collect()
+        // The reader thread may still be forwarding the last lines: read until it hangs up
+        // (stderr closed), bounded by the deadline.
+        let mut lines = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => lines.push(line),
+                Err(_) => break,
+            }
+        }
+        lines
     }
 }
 
