@@ -1,91 +1,30 @@
 //! `sansrtc stun-server` through real sockets on loopback: UDP, TCP framing, garbage,
 //! flags, shutdown. STUN messages are built and checked with the sansrtc-stun crate.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use sansrtc_stun::{Class, Message, MessageBuilder, MessageType, TransactionId};
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    lines: mpsc::Receiver<String>,
-}
+mod common;
+use common::Server;
 
-impl Server {
-    fn start(extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sansrtc"))
-            .args(["stun-server", "--listen", "127.0.0.1:0"])
-            .args(extra)
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = lines.recv_timeout(Duration::from_secs(10)).unwrap();
-        // "sansrtc stun-server: listening on udp 127.0.0.1:P and tcp 127.0.0.1:P"
-        let udp = first
-            .split("udp ")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap();
-        let tcp = first.split("tcp ").nth(1).unwrap();
-        assert_eq!(udp, tcp, "UDP and TCP share the port: {first}");
-        Server {
-            child,
-            addr: udp.parse().unwrap(),
-            lines,
-        }
-    }
-
-    fn interrupt(&mut self) -> Vec<String> {
-        let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                assert!(st.success(), "exit status {st}");
-                break;
-            }
-            assert!(Instant::now() < deadline, "server did not stop on SIGINT");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // The reader thread may still be forwarding the last lines: read until it hangs up
-        // (stderr closed), bounded by the deadline.
-        let mut lines = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) => lines.push(line),
-                Err(_) => break,
-            }
-        }
-        lines
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `sansrtc stun-server --listen 127.0.0.1:0 EXTRA`, UDP and TCP on the same port.
+fn start(extra: &[&str]) -> Server {
+    let mut args = vec!["stun-server", "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let server = Server::spawn(&args, &[]);
+    // "sansrtc stun-server: listening on udp 127.0.0.1:P and tcp 127.0.0.1:P"
+    let tcp = server.first.split("tcp ").nth(1).unwrap();
+    assert_eq!(
+        server.addr.to_string(),
+        tcp,
+        "UDP and TCP share the port: {}",
+        server.first
+    );
+    server
 }
 
 fn request(txid: [u8; 12]) -> Vec<u8> {
@@ -119,7 +58,7 @@ fn udp_client() -> UdpSocket {
 
 #[test]
 fn udp_binding_then_graceful_shutdown() {
-    let mut server = Server::start(&[]);
+    let mut server = start(&[]);
     let sock = udp_client();
     for i in 0..3u8 {
         let txid = [i; 12];
@@ -137,7 +76,7 @@ fn udp_binding_then_graceful_shutdown() {
 #[test]
 fn udp_survives_garbage_flood() {
     use rand::{Rng, SeedableRng};
-    let server = Server::start(&[]);
+    let server = start(&[]);
     let flood = UdpSocket::bind("127.0.0.1:0").unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let valid = request([9; 12]);
@@ -183,7 +122,7 @@ fn udp_survives_garbage_flood() {
 
 #[test]
 fn tcp_framing_back_to_back_and_split() {
-    let server = Server::start(&[]);
+    let server = start(&[]);
     let mut s = TcpStream::connect(server.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     let local = s.local_addr().unwrap();
@@ -217,7 +156,7 @@ fn tcp_framing_back_to_back_and_split() {
 
 #[test]
 fn tcp_garbage_closes_only_that_connection() {
-    let server = Server::start(&["--max-tcp-connections", "4"]);
+    let server = start(&["--max-tcp-connections", "4"]);
     let mut bad = TcpStream::connect(server.addr).unwrap();
     bad.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     bad.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();

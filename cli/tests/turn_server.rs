@@ -3,95 +3,41 @@
 //! client core against a UDP echo peer in the test. Bursts make the engine batch; every
 //! datagram must come back exact and in full, and shutdown reports the counters.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use sansrtc_turn::client::{Client, ClientConfig, ClientEvent};
 use sansrtc_turn::server::Transport;
 use sansrtc_turn::wire;
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    lines: mpsc::Receiver<String>,
-}
+mod common;
+use common::Server;
 
-impl Server {
-    fn start(ports: &str, no_gso: bool) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sansrtc"));
-        if no_gso {
-            cmd.env("SANSRTC_NO_GSO", "1");
-        }
-        let mut child = cmd
-            .args(["turn-server", "--listen", "127.0.0.1:0", "--realm", "t"])
-            .args(["--user", "u:p", "--allow-peer", "127.0.0.0/8"])
-            .args(["--relay-ports", ports])
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = lines.recv_timeout(Duration::from_secs(10)).unwrap();
-        let udp = first
-            .split("udp ")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap();
-        Server {
-            child,
-            addr: udp.parse().unwrap(),
-            lines,
-        }
-    }
-
-    fn interrupt(&mut self) -> Vec<String> {
-        let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                assert!(st.success(), "exit status {st}");
-                break;
-            }
-            assert!(Instant::now() < deadline, "server did not stop on SIGINT");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // The reader thread may still be forwarding the last lines: read until it hangs up
-        // (stderr closed), bounded by the deadline.
-        let mut lines = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) => lines.push(line),
-                Err(_) => break,
-            }
-        }
-        lines
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `sansrtc turn-server` on 127.0.0.1:0 with user u:p, loopback peers allowed, relay ports
+/// PORTS, and UDP GSO off when `no_gso`.
+fn start(ports: &str, no_gso: bool) -> Server {
+    let env: &[(&str, &str)] = if no_gso {
+        &[("SANSRTC_NO_GSO", "1")]
+    } else {
+        &[]
+    };
+    Server::spawn(
+        &[
+            "turn-server",
+            "--listen",
+            "127.0.0.1:0",
+            "--realm",
+            "t",
+            "--user",
+            "u:p",
+            "--allow-peer",
+            "127.0.0.0/8",
+            "--relay-ports",
+            ports,
+        ],
+        env,
+    )
 }
 
 /// A client transport: UDP datagrams or a TCP stream with RFC 8656 section 12.5 framing.
@@ -259,7 +205,7 @@ fn exercise(server: SocketAddr, mut link: Link, transport: Transport, seed: u64)
 
 #[test]
 fn udp_and_tcp_relay_bursts_exactly() {
-    let mut s = Server::start("61700-61799", false);
+    let mut s = start("61700-61799", false);
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     exercise(s.addr, Link::Udp(udp), Transport::Udp, 1);
@@ -283,7 +229,7 @@ fn udp_and_tcp_relay_bursts_exactly() {
 /// The same UDP bursts with GSO off: every datagram leaves through `sendmmsg`.
 #[test]
 fn udp_bursts_without_gso() {
-    let mut s = Server::start("61800-61899", true);
+    let mut s = start("61800-61899", true);
     let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
     udp.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
     exercise(s.addr, Link::Udp(udp), Transport::Udp, 3);
