@@ -55,27 +55,7 @@ route = '''    @routes.post("/reoffer")
 '''
 open(peer, "w").write(s.replace(anchor, route + anchor, 1))
 PY
-python3 "$work/py/chromium_peer.py" --port 8703 >"$work/chromium.log" 2>&1 &
-PIDS+=($!)
 url=http://127.0.0.1:8703
-# http METHOD URL [JSON_BODY_FILE]: prints the response body; fails on HTTP errors.
-http() {
-    python3 - "$@" <<'PY'
-import sys, urllib.request
-method, url = sys.argv[1], sys.argv[2]
-data = open(sys.argv[3], "rb").read() if len(sys.argv) > 3 else None
-req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-with urllib.request.urlopen(req, timeout=30) as r:
-    sys.stdout.write(r.read().decode())
-PY
-}
-json_get() { python3 -c 'import json,sys; sys.stdout.write(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-# body SDP_FILE TYPE [ID]: a signaling request body.
-body() {
-    python3 -c 'import json,sys; d={"type":sys.argv[2],"sdp":open(sys.argv[1],newline="").read(),"mode":"both","videoCodec":"","audioCodec":""}
-if len(sys.argv)>3: d["id"]=sys.argv[3]
-print(json.dumps(d))' "$@"
-}
 # reoffer LOCAL REMOTE ID NAME [restart]: our re-offer, applied and answered by Chromium on
 # connection ID; checks the answer; leaves $work/NAME.sdp and $work/NAME_answer.sdp.
 reoffer() {
@@ -91,12 +71,7 @@ reoffer() {
     echo "$4: Chromium answered our re-offer on the same connection: $res" >&2
 }
 ufrag() { grep -m1 '^a=ice-ufrag:' "$1" | tr -d '\r' | cut -d: -f2; }
-ok=0
-for _ in $(seq 1 150); do
-    if http GET "$url/health" >/dev/null 2>&1; then ok=1; break; fi
-    sleep 0.2
-done
-[ "$ok" = 1 ] || fail "Chromium peer not ready: $(tail -3 "$work/chromium.log" | tr '\n' ' ')"
+start_http_peer "$work/py/chromium_peer.py" 8703 "$work/chromium.log"
 
 # 1. We offer, Chromium answers; then two re-offers on that connection.
 "$jsep" offer >"$work/offer.sdp" || fail "create_offer"
