@@ -213,11 +213,10 @@ fn netsim(c: &mut Criterion) {
     // Goodput is a property of virtual time: printed once; criterion times the CPU cost.
     g.bench_function("goodput_report", |b| {
         for rtt in [20, 50, 100] {
-            for loss in [0.0, 0.01] {
-                let total = if loss == 0.0 { 400 << 20 } else { 32 << 20 };
-                let mbps = netsim_goodput(rtt, loss, total);
+            for (loss, mib) in [(0.0, 100), (0.0, 400), (0.0, 1024), (0.01, 32)] {
+                let mbps = netsim_goodput(rtt, loss, mib << 20);
                 println!(
-                    "netsim goodput 1 Gbit/s rtt {rtt} ms loss {:.0}%: {mbps:.0} Mbit/s",
+                    "netsim goodput 1 Gbit/s rtt {rtt} ms loss {:.0}% {mib} MiB: {mbps:.0} Mbit/s",
                     loss * 100.0
                 );
             }
