@@ -30,6 +30,8 @@ pub struct Config {
     /// Seed of every RNG inside (ICE, DTLS, SCTP, credentials); `None` seeds once from the
     /// OS in `new`.
     pub seed: Option<u64>,
+    /// Media (audio/video over SRTP): what we answer, report interval, caps.
+    pub media: crate::MediaConfig,
 }
 
 impl Default for Config {
@@ -45,6 +47,7 @@ impl Default for Config {
             max_pending_channels: 64,
             max_remote_candidates: 64,
             seed: None,
+            media: crate::MediaConfig::default(),
         }
     }
 }

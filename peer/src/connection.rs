@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -12,10 +13,12 @@ use sansrtc_dtls::{Certificate, Fingerprint, PeerVerification};
 use sansrtc_ice::{Agent, Candidate, Credentials, IceState, Role as IceRole};
 use sansrtc_sctp::datachannel::{ChannelConfig, DataChannelEvent, DataChannels, DtlsRole};
 use sansrtc_sdp::jsep::{self, MediaSpec, OfferSpec, TransportSpec};
-use sansrtc_sdp::{Attribute, HashFunction, SessionDescription, Setup};
+use sansrtc_sdp::{Attribute, Direction, HashFunction, SessionDescription, Setup, Ssrc};
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::media::{MID_URI, Media, MediaOut, Transceiver, local_codecs};
+use crate::{MediaKind, MediaStats, RtpPacketIn};
 
 /// A datagram to send from local socket address `source` to `destination`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +90,27 @@ pub enum Event {
         /// Stream id.
         id: u16,
     },
+    /// DTLS negotiated use_srtp and the SRTP/SRTCP keys are derived (RFC 5764 section 4.2):
+    /// media can flow.
+    SrtpConnected {
+        /// The negotiated profile (`SRTP_AEAD_AES_128_GCM`, ...).
+        profile: &'static str,
+    },
+    /// An RTP packet from the peer, authenticated and routed to a transceiver.
+    Rtp(RtpPacketIn),
+    /// The peer asks for a keyframe on what we send on `mid` (PLI, RFC 4585 section 6.3.1,
+    /// or FIR, RFC 5104 section 4.3.1).
+    KeyframeRequest {
+        /// The transceiver.
+        mid: Arc<str>,
+    },
+    /// The peer reports RTP we sent on `mid` as lost (generic NACK, RFC 4585 section 6.2.1).
+    Nack {
+        /// The transceiver.
+        mid: Arc<str>,
+        /// Lost sequence numbers (at most 256 per NACK packet).
+        sequence_numbers: Vec<u16>,
+    },
 }
 
 /// Counters; a datagram nobody can take is counted and dropped.
@@ -98,11 +122,13 @@ pub struct Stats {
     pub dtls_received: u64,
     /// DTLS datagrams DTLS refused (bad record, replay, ...).
     pub dtls_rejected: u64,
-    /// Datagrams dropped: RTP/RTCP (no media yet), unknown first byte, DTLS before a remote
-    /// description.
+    /// Datagrams dropped: RTP/RTCP before the SRTP keys (or without any negotiated
+    /// transceiver), unknown first byte, DTLS before a remote description.
     pub dropped: u64,
     /// Events dropped at [`Config::max_events`].
     pub events_dropped: u64,
+    /// The media path (SRTP/RTP/RTCP).
+    pub media: MediaStats,
 }
 
 /// The JSEP signaling state (RFC 8829 section 3.2), reduced to what a non-trickle data
@@ -141,6 +167,9 @@ pub struct PeerConnection {
     events: VecDeque<Event>,
     stats: Stats,
     closed: bool,
+    media: Media,
+    dtls_role: Option<sansrtc_dtls::Role>,
+    media_out: Vec<MediaOut>,
 }
 
 const ICE_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -161,7 +190,8 @@ struct Remote {
     credentials: Credentials,
     fingerprints: Vec<Fingerprint>,
     setup: Setup,
-    sctp_port: u16,
+    /// `a=sctp-port` of an accepted data channel section; `None` without one.
+    sctp_port: Option<u16>,
     candidates: Vec<Candidate>,
 }
 
@@ -182,6 +212,8 @@ impl PeerConnection {
             Credentials::new(random_string(&mut rng, 8), random_string(&mut rng, 24));
         // RFC 8829 section 5.2.1: a 62-bit random session id.
         let session_id = rng.random::<u64>() >> 2;
+        let cname = random_string(&mut rng, 16);
+        let media = Media::new(config.media.clone(), cname, _now);
         Ok(PeerConnection {
             config,
             rng,
@@ -199,6 +231,9 @@ impl PeerConnection {
             events: VecDeque::new(),
             stats: Stats::default(),
             closed: false,
+            media,
+            dtls_role: None,
+            media_out: Vec::new(),
         })
     }
 
@@ -224,7 +259,33 @@ impl PeerConnection {
 
     /// Counters.
     pub fn stats(&self) -> Stats {
-        self.stats
+        Stats {
+            media: self.media.stats,
+            ..self.stats
+        }
+    }
+
+    /// The mids of our transceivers, with their kind and negotiated direction (ours).
+    pub fn transceivers(&self) -> impl Iterator<Item = (Arc<str>, MediaKind, Direction)> + '_ {
+        self.media
+            .transceivers
+            .iter()
+            .map(|t| (t.mid.clone(), t.kind, t.direction))
+    }
+
+    /// The payload types negotiated on `mid` with their clock rates (the answer's).
+    pub fn payload_types(&self, mid: &str) -> Vec<(u8, u32)> {
+        self.media
+            .transceivers
+            .iter()
+            .find(|t| &*t.mid == mid)
+            .map(|t| t.payload_types.clone())
+            .unwrap_or_default()
+    }
+
+    /// Whether SRTP keys are derived (media can be sent).
+    pub fn is_srtp_connected(&self) -> bool {
+        self.media.is_ready()
     }
 
     /// Octets queued on channel `id` and not yet acknowledged.
@@ -257,6 +318,7 @@ impl PeerConnection {
                 }
             }
             Some(20..=63) => self.dtls_input(now, data),
+            Some(128..=191) => self.media_input(now, data),
             _ => self.stats.dropped += 1,
         }
         self.pump(now);
@@ -276,6 +338,12 @@ impl PeerConnection {
         if let Some(s) = &mut self.sctp {
             s.handle_timeout(now);
         }
+        let agent = &mut self.agent;
+        self.media.handle_timeout(now, |b| {
+            if let Some(a) = agent.as_mut() {
+                let _ = a.send(now, b);
+            }
+        });
         self.pump(now);
     }
 
@@ -312,17 +380,36 @@ impl PeerConnection {
             });
         }
         self.start_agent(now, IceRole::Controlling)?;
+        let mut media = Vec::new();
+        for t in &self.media.transceivers {
+            let mut m = MediaSpec::media(t.kind, &t.mid, t.direction, local_codecs(t.kind));
+            m.extensions = vec![MID_URI.to_owned()];
+            if t.direction.sends() {
+                m.msid = Some((
+                    self.media.cname.clone(),
+                    format!("{}-{}", t.kind.as_str(), t.mid),
+                ));
+            }
+            media.push(m);
+        }
+        let dc_mid = if media.is_empty() {
+            MID.to_owned()
+        } else {
+            media.len().to_string()
+        };
+        media.push(MediaSpec::data_channel(&dc_mid));
         let spec = OfferSpec {
             session_id: self.session_id,
             session_version: 2,
             transport: self.transport_spec(),
-            media: vec![MediaSpec::data_channel(MID)],
+            media,
             sctp_port: SCTP_PORT,
             max_message_size: self.config.max_message_size,
             extmap_allow_mixed: false,
         };
         let mut sdp = jsep::create_offer(&spec)?;
         self.push_candidates(&mut sdp)?;
+        self.push_ssrcs(&mut sdp)?;
         self.state = SignalingState::HaveLocalOffer;
         Ok(sdp.serialize())
     }
@@ -339,6 +426,13 @@ impl PeerConnection {
         }
         let sdp = SessionDescription::parse(answer)?;
         let remote = self.read_remote(&sdp)?;
+        for t in &mut self.media.transceivers {
+            match sdp.media_by_mid(&t.mid) {
+                Some(m) => t.apply(m, m, false),
+                None => t.negotiated = false,
+            }
+        }
+        self.media.mid_ext = mid_ext_id(&sdp);
         let dtls_role = match remote.setup {
             Setup::Active => sansrtc_dtls::Role::Server,
             Setup::Passive => sansrtc_dtls::Role::Client,
@@ -369,19 +463,38 @@ impl PeerConnection {
             Setup::Active => sansrtc_dtls::Role::Client,
             _ => sansrtc_dtls::Role::Server,
         };
+        let caps = |kind: MediaKind, d: Option<Direction>, cname: &str| {
+            d.map(|direction| jsep::MediaCapabilities {
+                codecs: local_codecs(kind),
+                extensions: vec![MID_URI.to_owned()],
+                direction,
+                msid: Some((cname.to_owned(), format!("{}-{}", kind.as_str(), cname))),
+                receive_simulcast: false,
+            })
+        };
         let spec = jsep::AnswerSpec {
             session_id: self.session_id,
             session_version: 2,
             transport: self.transport_spec(),
-            audio: None,
-            video: None,
+            audio: caps(
+                MediaKind::Audio,
+                self.config.media.answer_audio,
+                &self.media.cname,
+            ),
+            video: caps(
+                MediaKind::Video,
+                self.config.media.answer_video,
+                &self.media.cname,
+            ),
             data_channel: true,
             sctp_port: SCTP_PORT,
             max_message_size: self.config.max_message_size,
         };
         let mut answer = jsep::create_answer(&sdp, &spec)?;
+        self.accept_offered_media(&sdp, &answer)?;
         self.start_agent(now, IceRole::Controlled)?;
         self.push_candidates(&mut answer)?;
+        self.push_ssrcs(&mut answer)?;
         self.start_transports(now, remote, dtls_role)?;
         Ok(answer.serialize())
     }
@@ -457,6 +570,99 @@ impl PeerConnection {
         Ok(())
     }
 
+    /// Adds an audio or video transceiver to the next offer (RFC 8829 section 5.2.1: one
+    /// m-section with Opus or VP8, the sdes:mid extension, `a=msid` and `a=ssrc` when it
+    /// sends). Returns its mid. Only before `create_offer`; an answerer's transceivers come
+    /// from the offer (see [`MediaConfig`](crate::MediaConfig)).
+    pub fn add_transceiver(
+        &mut self,
+        kind: MediaKind,
+        direction: Direction,
+    ) -> Result<Arc<str>, Error> {
+        if self.state != SignalingState::Stable || self.agent.is_some() {
+            return Err(Error::WrongState {
+                call: "add_transceiver",
+                need: "stable, before any description",
+            });
+        }
+        if kind == MediaKind::Application {
+            return Err(Error::InvalidField {
+                field: "transceiver kind",
+                value: "application".into(),
+            });
+        }
+        if self.media.transceivers.len() >= self.config.media.max_transceivers {
+            return Err(Error::QueueFull {
+                what: "transceivers",
+                cap: self.config.media.max_transceivers,
+            });
+        }
+        let mid = self.media.transceivers.len().to_string();
+        let (ssrc, seq) = self.new_ssrc();
+        self.media
+            .transceivers
+            .push(Transceiver::new(&mid, kind, direction, ssrc, seq));
+        Ok(Arc::from(mid.as_str()))
+    }
+
+    /// Sends one RTP packet on transceiver `mid`: our SSRC and next sequence number, the
+    /// sdes:mid extension when negotiated (RFC 9143), SRTP-protected. `payload_type` should
+    /// be one of [`payload_types`](Self::payload_types); `timestamp` is in that codec's
+    /// clock. Fails before [`Event::SrtpConnected`], or if `mid` does not send.
+    pub fn send_rtp(
+        &mut self,
+        now: Instant,
+        mid: &str,
+        payload_type: u8,
+        timestamp: u32,
+        marker: bool,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        let b = self
+            .media
+            .send_rtp(now, mid, payload_type, timestamp, marker, payload)?;
+        if let Some(a) = &mut self.agent {
+            a.send(now, b)?;
+        }
+        Ok(())
+    }
+
+    /// Asks the peer for a keyframe of what it sends on `mid` (PLI, RFC 4585 section
+    /// 6.3.1). Nothing is sent before a packet was received on `mid`.
+    pub fn request_keyframe(&mut self, now: Instant, mid: &str) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        if let Some(b) = self.media.request_keyframe(mid)? {
+            if let Some(a) = &mut self.agent {
+                a.send(now, b)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports RTP from `ssrc` on `mid` as lost (generic NACK, RFC 4585 section 6.2.1; at
+    /// most 256 sequence numbers).
+    pub fn send_nack(
+        &mut self,
+        now: Instant,
+        mid: &str,
+        ssrc: u32,
+        sequence_numbers: &[u16],
+    ) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        let b = self.media.send_nack(mid, ssrc, sequence_numbers)?;
+        if let Some(a) = &mut self.agent {
+            a.send(now, b)?;
+        }
+        Ok(())
+    }
+
     /// Shuts everything down: SCTP SHUTDOWN, DTLS close_notify, then ICE stops. The last
     /// datagrams are still returned by `poll_transmit`.
     pub fn close_connection(&mut self, now: Instant) {
@@ -509,7 +715,8 @@ impl PeerConnection {
             .as_ref()
             .and_then(sansrtc_dtls::Endpoint::poll_timeout);
         let s = self.sctp.as_ref().and_then(DataChannels::poll_timeout);
-        [a, d, s].into_iter().flatten().min()
+        let m = self.media.poll_timeout();
+        [a, d, s, m].into_iter().flatten().min()
     }
 
     // ---- internals ----
@@ -535,6 +742,81 @@ impl PeerConnection {
                 digest: self.certificate.fingerprint().0.to_vec(),
             }],
         }
+    }
+
+    /// A random SSRC not used by another transceiver, and a random first sequence number
+    /// (RFC 3550 section 5.1).
+    fn new_ssrc(&mut self) -> (u32, u16) {
+        loop {
+            let s: u32 = self.rng.random();
+            if s != 0 && !self.media.transceivers.iter().any(|t| t.ssrc == s) {
+                return (s, self.rng.random::<u16>() & 0x7fff);
+            }
+        }
+    }
+
+    /// `a=ssrc:<ssrc> cname:` and `msid:` (RFC 5576, RFC 8830) in every section we send on.
+    fn push_ssrcs(&self, sdp: &mut SessionDescription) -> Result<(), Error> {
+        for t in &self.media.transceivers {
+            if !t.direction.sends() {
+                continue;
+            }
+            let Some(m) = sdp
+                .media
+                .iter_mut()
+                .find(|m| m.mid() == Some(&*t.mid) && m.media_line().is_some_and(|l| l.port != 0))
+            else {
+                continue;
+            };
+            let msid = m
+                .msids()
+                .first()
+                .map(|x| format!("{} {}", x.stream, x.track.unwrap_or_default()));
+            m.push_attribute(&Attribute::Ssrc(Ssrc {
+                ssrc: t.ssrc,
+                attribute: "cname",
+                value: Some(&self.media.cname),
+            }))?;
+            if let Some(v) = &msid {
+                m.push_attribute(&Attribute::Ssrc(Ssrc {
+                    ssrc: t.ssrc,
+                    attribute: "msid",
+                    value: Some(v),
+                }))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// As answerer: one transceiver per audio/video section our answer accepted.
+    fn accept_offered_media(
+        &mut self,
+        offer: &SessionDescription,
+        answer: &SessionDescription,
+    ) -> Result<(), Error> {
+        for (i, am) in answer.media.iter().enumerate() {
+            let Some(ml) = am.media_line() else { continue };
+            let kind = match ml.media {
+                "audio" => MediaKind::Audio,
+                "video" => MediaKind::Video,
+                _ => continue,
+            };
+            if ml.port == 0 {
+                continue;
+            }
+            if self.media.transceivers.len() >= self.config.media.max_transceivers {
+                break;
+            }
+            let mid = am.mid().unwrap_or_default();
+            let (ssrc, seq) = self.new_ssrc();
+            let mut t = Transceiver::new(mid, kind, Direction::Inactive, ssrc, seq);
+            if let Some(om) = offer.media.get(i) {
+                t.apply(am, om, true);
+            }
+            self.media.transceivers.push(t);
+        }
+        self.media.mid_ext = mid_ext_id(answer);
+        Ok(())
     }
 
     fn sub_seed(&mut self) -> Option<u64> {
@@ -572,15 +854,20 @@ impl PeerConnection {
     }
 
     fn read_remote(&self, sdp: &SessionDescription) -> Result<Remote, Error> {
-        let idx = sdp
-            .media
-            .iter()
-            .position(|m| {
-                m.media_line()
-                    .is_some_and(|ml| ml.media == "application" && ml.port != 0)
+        let data_idx = sdp.media.iter().position(|m| {
+            m.media_line()
+                .is_some_and(|ml| ml.media == "application" && ml.port != 0)
+        });
+        // The transport parameters of the BUNDLE group: the data channel section, or the
+        // first accepted (or bundle-only) one.
+        let idx = data_idx
+            .or_else(|| {
+                sdp.media
+                    .iter()
+                    .position(|m| m.media_line().is_some_and(|ml| ml.port != 0) || m.bundle_only())
             })
             .ok_or(Error::MissingField {
-                what: "m=application data channel section",
+                what: "an accepted m-section",
             })?;
         let (ufrag, pwd) = sdp.ice_credentials(idx).ok_or(Error::MissingField {
             what: "a=ice-ufrag / a=ice-pwd",
@@ -598,11 +885,9 @@ impl PeerConnection {
             });
         }
         let setup = sdp.setup_for(idx).unwrap_or(Setup::Actpass);
-        let sctp_port = sdp
-            .media
-            .get(idx)
-            .and_then(|m| m.sctp_port())
-            .unwrap_or(SCTP_PORT);
+        let sctp_port = data_idx
+            .and_then(|i| sdp.media.get(i))
+            .map(|m| m.sctp_port().unwrap_or(SCTP_PORT));
         // BUNDLE: the candidates may sit in any (usually the first) m-section.
         let mut candidates = Vec::new();
         for m in &sdp.media {
@@ -640,7 +925,7 @@ impl PeerConnection {
         dcfg.seed = self.sub_seed();
         let dtls = sansrtc_dtls::Endpoint::new(dcfg, now)?;
         let mut scfg = self.config.sctp.clone();
-        scfg.dst_port = remote.sctp_port;
+        scfg.dst_port = remote.sctp_port.unwrap_or(SCTP_PORT);
         scfg.src_port = SCTP_PORT;
         scfg.seed = self.sub_seed();
         let dc_role = match role {
@@ -658,7 +943,11 @@ impl PeerConnection {
         }
         agent.end_of_remote_candidates(now);
         self.dtls = Some(dtls);
-        self.sctp = Some(DataChannels::new(scfg, dc_role, now));
+        self.dtls_role = Some(role);
+        // Without a data channel section (a media-only peer) there is no SCTP association.
+        self.sctp = remote
+            .sctp_port
+            .map(|_| DataChannels::new(scfg, dc_role, now));
         self.state = SignalingState::Connected;
         self.pump(now);
         Ok(())
@@ -674,6 +963,28 @@ impl PeerConnection {
             }
             None => self.stats.dropped += 1,
         }
+    }
+
+    fn media_input(&mut self, now: Instant, data: &[u8]) {
+        let mut out = std::mem::take(&mut self.media_out);
+        if !self.media.handle_receive(now, data, &mut out) {
+            self.stats.dropped += 1;
+        }
+        for o in out.drain(..) {
+            let e = match o {
+                MediaOut::Rtp(p) => Event::Rtp(p),
+                MediaOut::KeyframeRequest { mid } => Event::KeyframeRequest { mid },
+                MediaOut::Nack {
+                    mid,
+                    sequence_numbers,
+                } => Event::Nack {
+                    mid,
+                    sequence_numbers,
+                },
+            };
+            self.push_event(e);
+        }
+        self.media_out = out;
     }
 
     fn push_event(&mut self, e: Event) {
@@ -704,13 +1015,11 @@ impl PeerConnection {
                             self.push_event(Event::SelectedPair { local, remote });
                         }
                     }
-                    sansrtc_ice::Event::Data { data, .. } => {
-                        if matches!(data.first(), Some(20..=63)) {
-                            self.dtls_input(now, &data);
-                        } else {
-                            self.stats.dropped += 1;
-                        }
-                    }
+                    sansrtc_ice::Event::Data { data, .. } => match data.first() {
+                        Some(20..=63) => self.dtls_input(now, &data),
+                        Some(128..=191) => self.media_input(now, &data),
+                        _ => self.stats.dropped += 1,
+                    },
                     _ => {}
                 }
             }
@@ -721,9 +1030,17 @@ impl PeerConnection {
             {
                 moved = true;
                 match e {
-                    sansrtc_dtls::Event::Connected(_) => {
+                    sansrtc_dtls::Event::Connected(c) => {
                         self.dtls_connected = true;
                         self.push_event(Event::DtlsConnected);
+                        let has_media = self.media.transceivers.iter().any(|t| t.negotiated);
+                        if let (Some(p), Some(role), true) =
+                            (c.srtp_profile, self.dtls_role, has_media)
+                        {
+                            if self.media.start(now, p, &c.keying_material, role).is_ok() {
+                                self.push_event(Event::SrtpConnected { profile: p.name() });
+                            }
+                        }
                         if let Some(s) = &mut self.sctp {
                             let _ = s.connect(now);
                         }
@@ -813,4 +1130,13 @@ impl PeerConnection {
             _ => {}
         }
     }
+}
+
+/// The sdes:mid extension id of a description (one id space per BUNDLE group, RFC 8843
+/// section 9.1.1).
+fn mid_ext_id(sdp: &SessionDescription) -> Option<u8> {
+    (0..sdp.media.len())
+        .flat_map(|i| sdp.extmaps_for(i))
+        .find(|e| e.uri == MID_URI)
+        .and_then(|e| u8::try_from(e.id).ok())
 }

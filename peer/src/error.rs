@@ -44,6 +44,12 @@ pub enum Error {
     },
     /// The connection was closed.
     Closed,
+    /// No transceiver has this mid.
+    UnknownMid,
+    /// SRTP keying or protection failed.
+    Srtp(String),
+    /// An RTP/RTCP packet could not be written.
+    Rtp(String),
 }
 
 impl fmt::Display for Error {
@@ -59,6 +65,9 @@ impl fmt::Display for Error {
             Error::NotConnected => f.write_str("the SCTP association is not established"),
             Error::QueueFull { what, cap } => write!(f, "{what} is full (cap {cap})"),
             Error::Closed => f.write_str("the peer connection is closed"),
+            Error::UnknownMid => f.write_str("no transceiver has this mid"),
+            Error::Srtp(e) => write!(f, "SRTP: {e}"),
+            Error::Rtp(e) => write!(f, "RTP: {e}"),
         }
     }
 }

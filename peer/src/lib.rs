@@ -4,6 +4,7 @@
 mod config;
 mod connection;
 mod error;
+mod media;
 
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
@@ -12,6 +13,9 @@ pub mod fuzzing;
 pub use config::Config;
 pub use connection::{ChannelOptions, Event, PeerConnection, SignalingState, Stats, Transmit};
 pub use error::Error;
+pub use media::{MediaConfig, MediaStats, RtpPacketIn};
 pub use sansrtc_dtls::{Certificate, CryptoBackend, Fingerprint};
 pub use sansrtc_ice::IceState;
 pub use sansrtc_sctp::datachannel::Reliability;
+pub use sansrtc_sdp::Direction;
+pub use sansrtc_sdp::jsep::MediaKind;

@@ -1,0 +1,255 @@
+//! Media echo against an HTTP-signaling peer (`interop/py/chromium_peer.py`, mode `media`):
+//! one UDP socket on 127.0.0.1:0, a `recv_from` loop with the `poll_timeout` deadline.
+//!
+//! ```text
+//! media_echo --url http://127.0.0.1:8702 --role offer  --seconds 8
+//! media_echo --url http://127.0.0.1:8702 --role answer --seconds 8
+//! ```
+//! `offer`: we offer an audio and a video transceiver (sendrecv, Opus and VP8) plus the data
+//! channel section; `answer`: we answer the peer's media offer accepting audio and video
+//! sendrecv. Every RTP packet that arrives (decrypted and routed by the PeerConnection) is
+//! counted and sent back unchanged on our own track of the same mid (our SSRC and sequence
+//! numbers); after the first video packet we ask for a keyframe (PLI), and a keyframe request
+//! from the peer is passed on to it the same way. After `--seconds` we print one JSON line
+//! with our counters and the peer's `/stats`, and exit 0 if packets were received and
+//! authenticated on both mids.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use sansrtc::{Config, Direction, Event, MediaKind, PeerConnection};
+use serde_json::{Value, json};
+
+fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
+    let hostport = url
+        .strip_prefix("http://")
+        .ok_or("url must start with http://")?
+        .trim_end_matches('/');
+    let mut s = TcpStream::connect(hostport).map_err(|e| format!("connect {hostport}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&resp);
+    let (head, body) = text.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
+    let status = head.split(' ').nth(1).unwrap_or("");
+    if !status.starts_with('2') {
+        return Err(format!("{method} {path}: HTTP {status}: {body}"));
+    }
+    serde_json::from_str(body).map_err(|e| format!("{method} {path}: bad JSON ({e}): {body}"))
+}
+
+#[derive(Default)]
+struct Counts {
+    received: u64,
+    bytes: u64,
+    echoed: u64,
+    echo_errors: u64,
+    keyframe_requests: u64,
+    plis_sent: u64,
+    markers: u64,
+}
+
+fn run(url: &str, role: &str, seconds: u64) -> Result<(), String> {
+    let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let local = socket.local_addr().map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let mut config = Config::default();
+    config.media.answer_audio = Some(Direction::SendRecv);
+    config.media.answer_video = Some(Direction::SendRecv);
+    let mut pc = PeerConnection::new(config, start).map_err(|e| e.to_string())?;
+    pc.add_local_address(start, local)
+        .map_err(|e| e.to_string())?;
+    let session_id;
+    if role == "offer" {
+        pc.add_transceiver(MediaKind::Audio, Direction::SendRecv)
+            .map_err(|e| e.to_string())?;
+        pc.add_transceiver(MediaKind::Video, Direction::SendRecv)
+            .map_err(|e| e.to_string())?;
+        let offer = pc.create_offer(start).map_err(|e| e.to_string())?;
+        let r = http(
+            url,
+            "POST",
+            "/offer",
+            Some(&json!({"type": "offer", "sdp": offer, "mode": "media"})),
+        )?;
+        session_id = r["id"].as_str().unwrap_or("").to_owned();
+        let answer = r["sdp"].as_str().ok_or("no sdp in answer")?;
+        eprintln!("media_echo: offer\n{offer}\nanswer\n{answer}");
+        pc.set_remote_answer(Instant::now(), answer)
+            .map_err(|e| format!("set_remote_answer: {e}\n{answer}"))?;
+    } else {
+        let r = http(url, "GET", "/offer?mode=media", None)?;
+        session_id = r["id"].as_str().unwrap_or("").to_owned();
+        let offer = r["sdp"].as_str().ok_or("no sdp in offer")?;
+        let answer = pc
+            .create_answer(Instant::now(), offer)
+            .map_err(|e| format!("create_answer: {e}\n{offer}"))?;
+        eprintln!("media_echo: offer\n{offer}\nanswer\n{answer}");
+        http(
+            url,
+            "POST",
+            "/answer",
+            Some(&json!({"id": session_id, "type": "answer", "sdp": answer})),
+        )?;
+    }
+    let mut kinds: BTreeMap<String, MediaKind> = BTreeMap::new();
+    for (mid, kind, dir) in pc.transceivers() {
+        eprintln!(
+            "media_echo: mid {mid} {kind:?} {dir:?} pts {:?}",
+            pc.payload_types(&mid)
+        );
+        kinds.insert(mid.to_string(), kind);
+    }
+    eprintln!(
+        "media_echo: signaling done ({role}, session {session_id}) in {:?}",
+        start.elapsed()
+    );
+
+    let end = start + Duration::from_secs(seconds);
+    let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut srtp_at = None;
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let now = Instant::now();
+        if now > end {
+            break;
+        }
+        while let Some(t) = pc.poll_transmit() {
+            let _ = socket.send_to(&t.payload, t.destination);
+        }
+        while let Some(e) = pc.poll_event() {
+            match e {
+                Event::Rtp(p) => {
+                    let c = counts.entry(p.mid.to_string()).or_default();
+                    c.received += 1;
+                    c.bytes += p.payload.len() as u64;
+                    c.markers += u64::from(p.marker);
+                    let first_video =
+                        c.received == 1 && kinds.get(&*p.mid) == Some(&MediaKind::Video);
+                    match pc.send_rtp(
+                        now,
+                        &p.mid,
+                        p.payload_type,
+                        p.timestamp,
+                        p.marker,
+                        &p.payload,
+                    ) {
+                        Ok(()) => c.echoed += 1,
+                        Err(_) => c.echo_errors += 1,
+                    }
+                    if first_video && pc.request_keyframe(now, &p.mid).is_ok() {
+                        c.plis_sent += 1;
+                    }
+                }
+                Event::KeyframeRequest { mid } => {
+                    let c = counts.entry(mid.to_string()).or_default();
+                    c.keyframe_requests += 1;
+                    if pc.request_keyframe(now, &mid).is_ok() {
+                        c.plis_sent += 1;
+                    }
+                }
+                Event::Nack { .. } => {}
+                Event::SrtpConnected { profile } => {
+                    srtp_at = Some(start.elapsed());
+                    eprintln!("media_echo: SRTP {profile} after {:?}", start.elapsed());
+                }
+                Event::DtlsClosed { reason } => return Err(format!("DTLS closed: {reason}")),
+                other => eprintln!("media_echo: {other:?} at {:?}", start.elapsed()),
+            }
+        }
+        let wait = pc
+            .poll_timeout()
+            .map_or(Duration::from_millis(50), |t| {
+                t.saturating_duration_since(Instant::now())
+            })
+            .clamp(Duration::from_millis(1), Duration::from_millis(50));
+        socket
+            .set_read_timeout(Some(wait))
+            .map_err(|e| e.to_string())?;
+        if let Ok((n, from)) = socket.recv_from(&mut buf) {
+            pc.handle_receive(Instant::now(), local, from, &buf[..n]);
+            socket.set_nonblocking(true).ok();
+            while let Ok((n, from)) = socket.recv_from(&mut buf) {
+                pc.handle_receive(Instant::now(), local, from, &buf[..n]);
+            }
+            socket.set_nonblocking(false).ok();
+        }
+        let now = Instant::now();
+        if pc.poll_timeout().is_some_and(|t| t <= now) {
+            pc.handle_timeout(now);
+        }
+    }
+    let peer_stats = http(url, "GET", &format!("/stats?id={session_id}"), None)
+        .unwrap_or_else(|e| json!({"error": e}));
+    let stats = pc.stats();
+    let per_mid: Value = counts
+        .iter()
+        .map(|(mid, c)| {
+            (
+                mid.clone(),
+                json!({"kind": format!("{:?}", kinds.get(mid)), "received": c.received, "bytes": c.bytes,
+                       "echoed": c.echoed, "echo_errors": c.echo_errors, "markers": c.markers,
+                       "keyframe_requests": c.keyframe_requests, "plis_sent": c.plis_sent}),
+            )
+        })
+        .collect::<serde_json::Map<String, Value>>()
+        .into();
+    let m = stats.media;
+    let summary = json!({
+        "role": role,
+        "srtp_connected_after_ms": srtp_at.map(|d| d.as_millis() as u64),
+        "per_mid": per_mid,
+        "media": {"rtp_received": m.rtp_received, "rtcp_received": m.rtcp_received,
+                  "srtp_rejected": m.srtp_rejected, "rtp_unroutable": m.rtp_unroutable,
+                  "rtp_sent": m.rtp_sent, "rtcp_sent": m.rtcp_sent,
+                  "keyframe_requests_received": m.keyframe_requests_received,
+                  "nacks_received": m.nacks_received},
+        "peer": peer_stats,
+    });
+    println!("{summary}");
+    pc.close_connection(Instant::now());
+    while let Some(t) = pc.poll_transmit() {
+        let _ = socket.send_to(&t.payload, t.destination);
+    }
+    let audio = counts
+        .iter()
+        .any(|(mid, c)| kinds.get(mid) == Some(&MediaKind::Audio) && c.received > 0);
+    let video = counts
+        .iter()
+        .any(|(mid, c)| kinds.get(mid) == Some(&MediaKind::Video) && c.received > 0);
+    if !(audio && video) {
+        return Err(format!("media missing: audio {audio}, video {video}"));
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: &str| -> String {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let url = arg("--url", "http://127.0.0.1:8702");
+    let role = arg("--role", "offer");
+    let seconds: u64 = arg("--seconds", "8").parse().unwrap_or(8);
+    match run(&url, &role, seconds) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("media_echo: FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

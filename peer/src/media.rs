@@ -1,0 +1,651 @@
+//! Media over DTLS-SRTP: transceivers (one per audio/video m-section), SRTP sessions keyed
+//! from the DTLS exporter (RFC 5764 section 4.2), RTP/RTCP demultiplexing (RFC 5761 section
+//! 4) and BUNDLE routing (RFC 8843 section 9.2: mid header extension, then SSRC, then
+//! payload type), receiver/sender reports (RFC 3550 section 6.4) and feedback (RFC 4585
+//! PLI/NACK, RFC 5104 FIR).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use sansrtc_rtp::stats::{ReceiverStats, StatsConfig};
+use sansrtc_rtp::wire::rtcp::{
+    Nack, Pli, ReceiverReport, ReportBlock, SdesChunk, SdesItem, SenderReport, compound_len,
+    emit_compound, sdes_type,
+};
+use sansrtc_rtp::{Extension, HeaderExtension, RtcpPacket, RtpPacket, RtpRepr, parse_compound};
+use sansrtc_sdp::jsep::{CodecSpec, MediaKind};
+use sansrtc_sdp::{Direction, Section};
+
+use crate::error::Error;
+
+/// The sdes:mid header extension URI (RFC 9143 section 14.1).
+pub(crate) const MID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
+
+/// Media settings of a [`PeerConnection`](crate::PeerConnection).
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// How we answer an offered audio m-section: `None` rejects it (port 0), as a data
+    /// channel only peer does; `Some(direction)` accepts Opus with that local wish (the
+    /// answer is its intersection with the offer, RFC 3264 section 6.1). Default `None`.
+    pub answer_audio: Option<Direction>,
+    /// The same for video (VP8). Default `None`.
+    pub answer_video: Option<Direction>,
+    /// Interval of our RTCP reports (SR when we sent, RR otherwise, with SDES CNAME).
+    /// Default 1 s.
+    pub rtcp_interval: Duration,
+    /// Cap on transceivers added with `add_transceiver` or accepted in an answer. Default 16.
+    pub max_transceivers: usize,
+    /// Cap on remote SSRCs tracked per transceiver (statistics and routing); packets from
+    /// further SSRCs are counted and dropped. Default 8.
+    pub max_remote_ssrcs: usize,
+    /// Cap on SRTP streams (SSRC contexts) per direction. Default 64.
+    pub max_srtp_streams: usize,
+    /// Largest RTP payload `send_rtp` accepts (our header and the SRTP tag come on top).
+    /// Default 1200.
+    pub max_rtp_payload: usize,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            answer_audio: None,
+            answer_video: None,
+            rtcp_interval: Duration::from_secs(1),
+            max_transceivers: 16,
+            max_remote_ssrcs: 8,
+            max_srtp_streams: 64,
+            max_rtp_payload: 1200,
+        }
+    }
+}
+
+/// The codecs we offer and accept: Opus (RFC 7587) and VP8 (RFC 7741), with the feedback
+/// we implement (NACK and PLI are sent and received; FIR is received). No transport-cc or
+/// REMB: we give no congestion feedback, so we do not negotiate it.
+pub(crate) fn local_codecs(kind: MediaKind) -> Vec<CodecSpec> {
+    match kind {
+        MediaKind::Audio => vec![CodecSpec {
+            rtcp_fb: Vec::new(),
+            ..CodecSpec::opus(111)
+        }],
+        _ => vec![CodecSpec {
+            rtcp_fb: ["nack", "nack pli", "ccm fir"].map(String::from).to_vec(),
+            ..CodecSpec::video(96, "VP8", None, None)
+        }],
+    }
+}
+
+/// An RTP packet that authenticated and was routed to a transceiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtpPacketIn {
+    /// The transceiver's mid.
+    pub mid: Arc<str>,
+    /// The sender's SSRC.
+    pub ssrc: u32,
+    /// Payload type (one of the m-section's negotiated ones, or what the peer sent).
+    pub payload_type: u8,
+    /// Sequence number.
+    pub sequence_number: u16,
+    /// RTP timestamp.
+    pub timestamp: u32,
+    /// Marker bit (end of a video frame).
+    pub marker: bool,
+    /// The payload (decrypted; padding removed).
+    pub payload: Bytes,
+}
+
+/// One remote source received on a transceiver.
+#[derive(Debug)]
+struct RemoteSource {
+    ssrc: u32,
+    stats: ReceiverStats,
+}
+
+/// A negotiated (or offered) audio/video m-section.
+#[derive(Debug)]
+pub(crate) struct Transceiver {
+    pub(crate) mid: Arc<str>,
+    pub(crate) kind: MediaKind,
+    /// Our side's direction: what we asked for until negotiated, then the outcome.
+    pub(crate) direction: Direction,
+    /// Accepted in the answer (false: rejected or not negotiated yet).
+    pub(crate) negotiated: bool,
+    /// Negotiated payload types and clock rates.
+    pub(crate) payload_types: Vec<(u8, u32)>,
+    pub(crate) ssrc: u32,
+    /// SSRCs the remote description announced for this m-section (a=ssrc).
+    pub(crate) signaled_ssrcs: Vec<u32>,
+    remote: Vec<RemoteSource>,
+    seq: u16,
+    packets_sent: u32,
+    octets_sent: u32,
+    last_rtp: Option<(u32, u32, Instant)>,
+}
+
+impl Transceiver {
+    pub(crate) fn new(
+        mid: &str,
+        kind: MediaKind,
+        direction: Direction,
+        ssrc: u32,
+        seq: u16,
+    ) -> Self {
+        Transceiver {
+            mid: Arc::from(mid),
+            kind,
+            direction,
+            negotiated: false,
+            payload_types: Vec::new(),
+            ssrc,
+            signaled_ssrcs: Vec::new(),
+            remote: Vec::new(),
+            seq,
+            packets_sent: 0,
+            octets_sent: 0,
+            last_rtp: None,
+        }
+    }
+
+    /// Takes the negotiated parameters from the answer's section (`answer`) and the remote
+    /// description's section (`remote`, for its a=ssrc lines). `we_answered`: the answer's
+    /// direction is ours; otherwise it is the peer's and we take its reverse.
+    pub(crate) fn apply(&mut self, answer: &Section, remote: &Section, we_answered: bool) {
+        let accepted = answer
+            .media_line()
+            .is_some_and(|m| m.port != 0 || answer.bundle_only());
+        self.negotiated = accepted;
+        if !accepted {
+            self.direction = Direction::Inactive;
+            return;
+        }
+        let d = answer.direction().unwrap_or_default();
+        self.direction = if we_answered { d } else { d.reverse() };
+        self.payload_types = answer
+            .codecs()
+            .iter()
+            .map(|c| (c.payload_type, c.rtpmap.map_or(90_000, |r| r.clock_rate)))
+            .collect();
+        let mut ssrcs: Vec<u32> = remote.ssrcs().iter().map(|s| s.ssrc).collect();
+        ssrcs.dedup();
+        ssrcs.truncate(32);
+        self.signaled_ssrcs = ssrcs;
+    }
+
+    fn clock_rate(&self, pt: u8) -> u32 {
+        self.payload_types
+            .iter()
+            .find(|(p, _)| *p == pt)
+            .map_or(90_000, |(_, c)| *c)
+    }
+}
+
+/// What `Media::handle_rtp`/`handle_rtcp` found for the application.
+#[derive(Debug)]
+pub(crate) enum MediaOut {
+    Rtp(RtpPacketIn),
+    KeyframeRequest {
+        mid: Arc<str>,
+    },
+    Nack {
+        mid: Arc<str>,
+        sequence_numbers: Vec<u16>,
+    },
+}
+
+/// Counters of the media path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MediaStats {
+    /// RTP packets that authenticated and were routed to a transceiver.
+    pub rtp_received: u64,
+    /// RTCP compound packets that authenticated.
+    pub rtcp_received: u64,
+    /// SRTP/SRTCP packets that failed authentication, replay check or parsing (before the
+    /// keys, RTP/RTCP counts in [`Stats::dropped`](crate::Stats) instead).
+    pub srtp_rejected: u64,
+    /// Authenticated RTP that matched no transceiver (unknown mid, SSRC and payload type,
+    /// or over [`MediaConfig::max_remote_ssrcs`]).
+    pub rtp_unroutable: u64,
+    /// RTP packets sent.
+    pub rtp_sent: u64,
+    /// RTCP compound packets sent.
+    pub rtcp_sent: u64,
+    /// Keyframe requests (PLI/FIR) received for what we send.
+    pub keyframe_requests_received: u64,
+    /// NACKs received for what we send.
+    pub nacks_received: u64,
+}
+
+/// The SRTP sessions and the transceivers.
+pub(crate) struct Media {
+    pub(crate) config: MediaConfig,
+    pub(crate) transceivers: Vec<Transceiver>,
+    /// The sdes:mid extension id negotiated for the BUNDLE group.
+    pub(crate) mid_ext: Option<u8>,
+    pub(crate) cname: String,
+    tx: Option<sansrtc_srtp::Session>,
+    rx: Option<sansrtc_srtp::Session>,
+    next_report: Option<Instant>,
+    epoch: Instant,
+    scratch: Vec<u8>,
+    pub(crate) stats: MediaStats,
+}
+
+fn map_srtp(e: sansrtc_srtp::Error) -> Error {
+    Error::Srtp(e.to_string())
+}
+
+impl Media {
+    pub(crate) fn new(config: MediaConfig, cname: String, now: Instant) -> Self {
+        Media {
+            config,
+            transceivers: Vec::new(),
+            mid_ext: None,
+            cname,
+            tx: None,
+            rx: None,
+            next_report: None,
+            epoch: now,
+            scratch: Vec::new(),
+            stats: MediaStats::default(),
+        }
+    }
+
+    pub(crate) fn is_ready(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// Keys both directions from the DTLS-SRTP exporter output (RFC 5764 section 4.2).
+    pub(crate) fn start(
+        &mut self,
+        now: Instant,
+        profile: sansrtc_dtls::SrtpProfile,
+        keying_material: &[u8],
+        role: sansrtc_dtls::Role,
+    ) -> Result<(), Error> {
+        let p = sansrtc_srtp::ProtectionProfile::from_id(profile.code()).map_err(map_srtp)?;
+        let r = match role {
+            sansrtc_dtls::Role::Client => sansrtc_srtp::Role::Client,
+            _ => sansrtc_srtp::Role::Server,
+        };
+        let (mut out, mut inb) =
+            sansrtc_srtp::split_keying_material(p, keying_material, r).map_err(map_srtp)?;
+        out.max_streams = self.config.max_srtp_streams;
+        inb.max_streams = self.config.max_srtp_streams;
+        self.tx = Some(sansrtc_srtp::Session::new(out).map_err(map_srtp)?);
+        self.rx = Some(sansrtc_srtp::Session::new(inb).map_err(map_srtp)?);
+        if self.transceivers.iter().any(|t| t.negotiated) {
+            self.next_report = Some(now + self.config.rtcp_interval / 2);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.next_report
+    }
+
+    /// NTP time of `now` (RFC 3550 section 4): the connection's creation is the origin,
+    /// which suffices for LSR/DLSR round trips and for relating our audio to our video.
+    fn ntp(&self, now: Instant) -> u64 {
+        let d = now.saturating_duration_since(self.epoch);
+        (d.as_secs() << 32) | ((u64::from(d.subsec_nanos()) << 32) / 1_000_000_000)
+    }
+
+    /// An SRTP or SRTCP datagram (first byte 128..=191).
+    /// Returns false (nothing done) before the SRTP keys.
+    pub(crate) fn handle_receive(
+        &mut self,
+        now: Instant,
+        data: &[u8],
+        out: &mut Vec<MediaOut>,
+    ) -> bool {
+        let Some(rx) = &mut self.rx else {
+            return false;
+        };
+        let mut buf = BytesMut::from(data);
+        if sansrtc_srtp::is_rtcp(data) {
+            match rx.unprotect_rtcp_in_place(&mut buf) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    self.stats.rtcp_received += 1;
+                    self.handle_rtcp(now, &buf, out);
+                }
+                Err(_) => self.stats.srtp_rejected += 1,
+            }
+            return true;
+        }
+        let n = match rx.unprotect_rtp_in_place(&mut buf) {
+            Ok(n) => n,
+            Err(_) => {
+                self.stats.srtp_rejected += 1;
+                return true;
+            }
+        };
+        buf.truncate(n);
+        let bytes = buf.freeze();
+        let Ok(p) = RtpPacket::new_checked_lazy(&bytes[..]) else {
+            self.stats.srtp_rejected += 1;
+            return true;
+        };
+        let ssrc = p.ssrc();
+        let pt = p.payload_type();
+        let Some(i) = self.route(&p) else {
+            self.stats.rtp_unroutable += 1;
+            return true;
+        };
+        let max_remote = self.config.max_remote_ssrcs;
+        let Some(t) = self.transceivers.get_mut(i) else {
+            return true;
+        };
+        let clock = t.clock_rate(pt);
+        let src = match t.remote.iter().position(|s| s.ssrc == ssrc) {
+            Some(k) => t.remote.get_mut(k),
+            None if t.remote.len() < max_remote => {
+                let mut cfg = StatsConfig::new(ssrc, clock);
+                cfg.min_sequential = 0;
+                t.remote.push(RemoteSource {
+                    ssrc,
+                    stats: ReceiverStats::new(cfg, now),
+                });
+                t.remote.last_mut()
+            }
+            None => None,
+        };
+        let Some(src) = src else {
+            self.stats.rtp_unroutable += 1;
+            return true;
+        };
+        src.stats
+            .handle_packet(now, p.sequence_number(), p.timestamp());
+        self.stats.rtp_received += 1;
+        let start = p.header_len();
+        let end = start + p.payload().len();
+        out.push(MediaOut::Rtp(RtpPacketIn {
+            mid: t.mid.clone(),
+            ssrc,
+            payload_type: pt,
+            sequence_number: p.sequence_number(),
+            timestamp: p.timestamp(),
+            marker: p.marker(),
+            payload: bytes.slice(start.min(end)..end.min(bytes.len())),
+        }));
+        true
+    }
+
+    /// BUNDLE routing (RFC 8843 section 9.2): the mid extension, then an SSRC seen or
+    /// signaled before, then a payload type that only one receiving m-section uses.
+    fn route(&self, p: &RtpPacket<&[u8]>) -> Option<usize> {
+        if let Some(mid) = self.mid_ext.and_then(|id| p.extension(id)) {
+            if let Some(i) = self
+                .transceivers
+                .iter()
+                .position(|t| t.negotiated && t.mid.as_bytes() == mid)
+            {
+                return Some(i);
+            }
+        }
+        let ssrc = p.ssrc();
+        if let Some(i) = self.transceivers.iter().position(|t| {
+            t.negotiated
+                && (t.remote.iter().any(|s| s.ssrc == ssrc) || t.signaled_ssrcs.contains(&ssrc))
+        }) {
+            return Some(i);
+        }
+        let pt = p.payload_type();
+        let mut candidates = self
+            .transceivers
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.negotiated && t.payload_types.iter().any(|(x, _)| *x == pt));
+        let first = candidates.next()?.0;
+        candidates.next().is_none().then_some(first)
+    }
+
+    fn index_by_local_ssrc(&self, ssrc: u32) -> Option<usize> {
+        self.transceivers.iter().position(|t| t.ssrc == ssrc)
+    }
+
+    fn handle_rtcp(&mut self, now: Instant, buf: &[u8], out: &mut Vec<MediaOut>) {
+        for p in parse_compound(buf) {
+            let Ok(p) = p else {
+                break;
+            };
+            match p {
+                RtcpPacket::SenderReport(sr) => {
+                    for t in &mut self.transceivers {
+                        if let Some(s) = t.remote.iter_mut().find(|s| s.ssrc == sr.ssrc) {
+                            s.stats.handle_sender_report(now, sr.ntp_time);
+                        }
+                    }
+                }
+                RtcpPacket::Pli(pli) => self.keyframe_request(pli.media_ssrc, out),
+                RtcpPacket::Fir(fir) => {
+                    for e in fir.entries.iter().take(8) {
+                        self.keyframe_request(e.ssrc, out);
+                    }
+                }
+                RtcpPacket::Nack(n) => {
+                    if let Some(t) = self
+                        .index_by_local_ssrc(n.media_ssrc)
+                        .and_then(|i| self.transceivers.get(i))
+                    {
+                        self.stats.nacks_received += 1;
+                        let sequence_numbers: Vec<u16> = n.lost().take(256).collect();
+                        out.push(MediaOut::Nack {
+                            mid: t.mid.clone(),
+                            sequence_numbers,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn keyframe_request(&mut self, media_ssrc: u32, out: &mut Vec<MediaOut>) {
+        if let Some(t) = self
+            .index_by_local_ssrc(media_ssrc)
+            .and_then(|i| self.transceivers.get(i))
+        {
+            self.stats.keyframe_requests_received += 1;
+            out.push(MediaOut::KeyframeRequest { mid: t.mid.clone() });
+        }
+    }
+
+    fn find_sending(&mut self, mid: &str) -> Result<usize, Error> {
+        let i = self
+            .transceivers
+            .iter()
+            .position(|t| &*t.mid == mid)
+            .ok_or(Error::UnknownMid)?;
+        if self.tx.is_none() {
+            return Err(Error::NotConnected);
+        }
+        Ok(i)
+    }
+
+    /// Builds, protects and returns one RTP packet (the caller sends it on the selected pair).
+    pub(crate) fn send_rtp(
+        &mut self,
+        now: Instant,
+        mid: &str,
+        payload_type: u8,
+        timestamp: u32,
+        marker: bool,
+        payload: &[u8],
+    ) -> Result<&[u8], Error> {
+        let i = self.find_sending(mid)?;
+        if payload.len() > self.config.max_rtp_payload {
+            return Err(Error::InvalidField {
+                field: "RTP payload length",
+                value: payload.len().to_string(),
+            });
+        }
+        let mid_ext = self.mid_ext;
+        let Some(t) = self.transceivers.get_mut(i) else {
+            return Err(Error::UnknownMid);
+        };
+        if !t.negotiated || !t.direction.sends() {
+            return Err(Error::WrongState {
+                call: "send_rtp",
+                need: "a transceiver negotiated to send",
+            });
+        }
+        let mid_bytes = t.mid.clone();
+        let ext = [Extension {
+            id: mid_ext.unwrap_or(0),
+            data: mid_bytes.as_bytes(),
+        }];
+        let repr = RtpRepr {
+            marker,
+            payload_type,
+            sequence_number: t.seq,
+            timestamp,
+            ssrc: t.ssrc,
+            csrcs: &[],
+            extension: if mid_ext.is_some() {
+                HeaderExtension::Auto(&ext)
+            } else {
+                HeaderExtension::None
+            },
+            payload,
+            padding: 0,
+        };
+        let len = repr.buffer_len().map_err(|e| Error::Rtp(e.to_string()))?;
+        let tx = self.tx.as_mut().ok_or(Error::NotConnected)?;
+        self.scratch.clear();
+        self.scratch.resize(len + tx.rtp_overhead(), 0);
+        repr.emit(&mut self.scratch)
+            .map_err(|e| Error::Rtp(e.to_string()))?;
+        let n = tx
+            .protect_rtp_in_place(&mut self.scratch, len)
+            .map_err(map_srtp)?;
+        t.seq = t.seq.wrapping_add(1);
+        t.packets_sent = t.packets_sent.wrapping_add(1);
+        t.octets_sent = t.octets_sent.wrapping_add(payload.len() as u32);
+        t.last_rtp = Some((timestamp, t.clock_rate(payload_type), now));
+        self.stats.rtp_sent += 1;
+        self.scratch.truncate(n);
+        Ok(&self.scratch)
+    }
+
+    fn protect_compound(&mut self, packets: &[RtcpPacket]) -> Result<&[u8], Error> {
+        let len = compound_len(packets).map_err(|e| Error::Rtp(e.to_string()))?;
+        let tx = self.tx.as_mut().ok_or(Error::NotConnected)?;
+        self.scratch.clear();
+        self.scratch.resize(len + tx.rtcp_overhead(), 0);
+        emit_compound(packets, &mut self.scratch).map_err(|e| Error::Rtp(e.to_string()))?;
+        let n = tx
+            .protect_rtcp_in_place(&mut self.scratch, len)
+            .map_err(map_srtp)?;
+        self.scratch.truncate(n);
+        self.stats.rtcp_sent += 1;
+        Ok(&self.scratch)
+    }
+
+    /// A PLI (RFC 4585 section 6.3.1) for every source received on `mid`, after an empty
+    /// RR (RFC 3550 compound rule).
+    pub(crate) fn request_keyframe(&mut self, mid: &str) -> Result<Option<&[u8]>, Error> {
+        let i = self.find_sending(mid)?;
+        let Some(t) = self.transceivers.get(i) else {
+            return Err(Error::UnknownMid);
+        };
+        let mut packets = vec![RtcpPacket::ReceiverReport(ReceiverReport {
+            ssrc: t.ssrc,
+            reports: Vec::new(),
+            profile_extension: Vec::new(),
+        })];
+        for s in &t.remote {
+            packets.push(RtcpPacket::Pli(Pli {
+                sender_ssrc: t.ssrc,
+                media_ssrc: s.ssrc,
+            }));
+        }
+        if packets.len() == 1 {
+            return Ok(None);
+        }
+        self.protect_compound(&packets).map(Some)
+    }
+
+    /// A generic NACK (RFC 4585 section 6.2.1) for `ssrc` received on `mid`.
+    pub(crate) fn send_nack(
+        &mut self,
+        mid: &str,
+        ssrc: u32,
+        sequence_numbers: &[u16],
+    ) -> Result<&[u8], Error> {
+        let i = self.find_sending(mid)?;
+        let Some(t) = self.transceivers.get(i) else {
+            return Err(Error::UnknownMid);
+        };
+        let seqs = sequence_numbers
+            .get(..sequence_numbers.len().min(256))
+            .unwrap_or(&[]);
+        let packets = [
+            RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc: t.ssrc,
+                reports: Vec::new(),
+                profile_extension: Vec::new(),
+            }),
+            RtcpPacket::Nack(Nack::from_sequence_numbers(t.ssrc, ssrc, seqs)),
+        ];
+        self.protect_compound(&packets)
+    }
+
+    /// If a report is due: the next transceiver's SR/RR + SDES CNAME compounds, protected.
+    /// Returns them one by one through `emit`.
+    pub(crate) fn handle_timeout(&mut self, now: Instant, mut emit: impl FnMut(&[u8])) {
+        let Some(due) = self.next_report else {
+            return;
+        };
+        if now < due {
+            return;
+        }
+        self.next_report = Some(now + self.config.rtcp_interval);
+        let ntp = self.ntp(now);
+        for i in 0..self.transceivers.len() {
+            let Some(t) = self.transceivers.get_mut(i) else {
+                continue;
+            };
+            if !t.negotiated {
+                continue;
+            }
+            let reports: Vec<ReportBlock> = t
+                .remote
+                .iter_mut()
+                .take(31)
+                .map(|s| s.stats.report_block(now))
+                .collect();
+            let first = match t.last_rtp {
+                Some((ts, clock, at)) if t.direction.sends() => {
+                    let d = now.saturating_duration_since(at);
+                    let ticks = (d.as_micros() * u128::from(clock) / 1_000_000) as u32;
+                    RtcpPacket::SenderReport(SenderReport {
+                        ssrc: t.ssrc,
+                        ntp_time: ntp,
+                        rtp_time: ts.wrapping_add(ticks),
+                        packet_count: t.packets_sent,
+                        octet_count: t.octets_sent,
+                        reports,
+                        profile_extension: Vec::new(),
+                    })
+                }
+                _ => RtcpPacket::ReceiverReport(ReceiverReport {
+                    ssrc: t.ssrc,
+                    reports,
+                    profile_extension: Vec::new(),
+                }),
+            };
+            let sdes = RtcpPacket::SourceDescription(vec![SdesChunk {
+                ssrc: t.ssrc,
+                items: vec![SdesItem {
+                    kind: sdes_type::CNAME,
+                    value: self.cname.as_bytes().to_vec(),
+                }],
+            }]);
+            if let Ok(b) = self.protect_compound(&[first, sdes]) {
+                emit(b);
+            }
+        }
+    }
+}
