@@ -44,7 +44,31 @@ fn recorded_transcript_reaches_a_message() {
         sansrtc::fuzzing::replay_reaches_message(&input),
         "replaying the transcript does not reach the message"
     );
+    // The stored seed is the same recording (refresh it when the handshake changes).
+    let stored = std::fs::read(corpus_dir().join("handshake_and_message")).unwrap();
+    assert!(sansrtc::fuzzing::replay_reaches_message(&stored));
     // Truncated anywhere, it must still not panic.
+    for cut in (0..input.len()).step_by(97) {
+        sansrtc::fuzzing::peer_connection(&input[..cut]);
+    }
+}
+
+#[test]
+fn recorded_media_transcript_reaches_rtp() {
+    let (input, got) = sansrtc::fuzzing::record_media_transcript();
+    assert!(got, "the in-memory exchange did not deliver RTP and RTCP");
+    assert_eq!(input[0], 2);
+    if std::env::var_os("SANSRTC_WRITE_CORPUS").is_some() {
+        std::fs::create_dir_all(corpus_dir()).unwrap();
+        std::fs::write(corpus_dir().join("handshake_and_rtp"), &input).unwrap();
+    }
+    assert!(
+        sansrtc::fuzzing::replay_reaches_message(&input),
+        "replaying the media transcript does not reach RTP"
+    );
+    // The stored seed is the same recording.
+    let stored = std::fs::read(corpus_dir().join("handshake_and_rtp")).unwrap();
+    assert!(sansrtc::fuzzing::replay_reaches_message(&stored));
     for cut in (0..input.len()).step_by(97) {
         sansrtc::fuzzing::peer_connection(&input[..cut]);
     }
