@@ -393,9 +393,9 @@ impl Session {
                 hmac,
                 tag_len,
             } => {
-                // Encrypt the payload and MAC header || payload || ROC in one pass.
+                // Encrypt the payload, then MAC header || payload || ROC.
                 let mut mac = hmac.start();
-                aes.cm_hmac(&cm_iv(salt, ssrc, index), pkt, hl..len, false, &mut mac);
+                aes.encrypt_then_mac(&cm_iv(salt, ssrc, index), pkt, hl..len, &mut mac);
                 mac.update(&roc.to_be_bytes());
                 let tag = hmac.finish(mac);
                 if let Some(m) = &self.mki {
@@ -492,20 +492,19 @@ impl Session {
             } => {
                 let (body, tail) = buf.split_at_mut(buf.len() - tag_len - mki_len);
                 let tag = tail.get(mki_len..).unwrap_or_default();
-                // MAC and decrypt in one pass (every block is hashed before it is
-                // decrypted); a packet that fails is encrypted back, so it is left as given.
-                let iv = cm_iv(salt, ssrc, index);
-                let body_len = body.len();
+                // Verify the MAC over the ciphertext, then decrypt: a packet that fails is
+                // left as given.
                 let mut mac = hmac.start();
-                aes.cm_hmac(&iv, body, hl..body_len, true, &mut mac);
+                mac.update(body);
                 mac.update(&roc.to_be_bytes());
                 let computed = hmac.finish(mac);
                 let computed = computed.get(..tag_len).unwrap_or_default();
                 if !ct_eq(computed, tag) {
-                    aes.apply_keystream(&iv, body.get_mut(hl..).unwrap_or_default());
                     return Err(Error::AuthenticationFailed);
                 }
-                body_len
+                let iv = cm_iv(salt, ssrc, index);
+                aes.apply_keystream(&iv, body.get_mut(hl..).unwrap_or_default());
+                body.len()
             }
             Keys::Gcm { key, salt } => {
                 // Here the tag belongs to the ciphertext: body || tag, with MKI after it.
@@ -574,7 +573,7 @@ impl Session {
                 let authed = buf.get_mut(..len + SRTCP_INDEX_LEN).unwrap_or_default();
                 let iv = cm_iv(salt, ssrc, u64::from(index));
                 let mut mac = hmac.start();
-                aes.cm_hmac(&iv, authed, RTCP_HEADER_LEN..len, false, &mut mac);
+                aes.encrypt_then_mac(&iv, authed, RTCP_HEADER_LEN..len, &mut mac);
                 let tag = hmac.finish(mac);
                 let trailer = buf.get_mut(len..).unwrap_or_default();
                 if let Some(m) = &self.mki {
@@ -675,24 +674,20 @@ impl Session {
             } => {
                 let (authed, tail) = buf.split_at_mut(eidx_pos + SRTCP_INDEX_LEN);
                 let tag = tail.get(mki_len..).unwrap_or_default();
-                let iv = cm_iv(salt, ssrc, u64::from(index));
+                // Verify the MAC over the ciphertext, then decrypt (E = 1).
                 let mut mac = hmac.start();
-                if encrypted {
-                    // MAC and decrypt in one pass; undone below if the tag does not match.
-                    aes.cm_hmac(&iv, authed, RTCP_HEADER_LEN..eidx_pos, true, &mut mac);
-                } else {
-                    mac.update(authed);
-                }
+                mac.update(authed);
                 let computed = hmac.finish(mac);
                 let computed = computed.get(..tag_len).unwrap_or_default();
                 if !ct_eq(computed, tag) {
-                    if encrypted {
-                        let payload = authed
-                            .get_mut(RTCP_HEADER_LEN..eidx_pos)
-                            .unwrap_or_default();
-                        aes.apply_keystream(&iv, payload);
-                    }
                     return Err(Error::AuthenticationFailed);
+                }
+                if encrypted {
+                    let iv = cm_iv(salt, ssrc, u64::from(index));
+                    let payload = authed
+                        .get_mut(RTCP_HEADER_LEN..eidx_pos)
+                        .unwrap_or_default();
+                    aes.apply_keystream(&iv, payload);
                 }
                 eidx_pos
             }
