@@ -4,6 +4,7 @@
 //! - `stun-server`: a STUN Binding server over UDP and TCP (RFC 8489).
 //! - `turn-server`: a TURN server (RFC 8656) over UDP and TCP, with STUN Binding.
 //! - `decode`: a WebRTC-aware packet dissector (hex, hex files, pcap/pcapng).
+//! - `serve`: web page, WebSocket signaling, STUN and the engine gateway in one process.
 //! - `sdp`: checks an SDP (line-numbered errors, typed JSON, lossless round trip).
 #![forbid(unsafe_code)]
 
@@ -11,6 +12,7 @@ mod decode;
 mod hex;
 mod pcap;
 mod sdp_cmd;
+mod serve;
 mod stun_server;
 mod turn_server;
 
@@ -32,6 +34,9 @@ enum Command {
     StunServer(stun_server::Args),
     /// Relay UDP for TURN clients (RFC 8656) over UDP and TCP, with STUN Binding on the same port.
     TurnServer(turn_server::Args),
+    /// Serve the demo web page, WebSocket signaling (rooms), the engine gateway (drive a
+    /// server-side sansrtc PeerConnection over a WebSocket), an echo bot, and STUN on UDP.
+    Serve(serve::Args),
     /// Dissect WebRTC datagrams: STUN, DTLS, TURN ChannelData, RTP/RTCP (RFC 7983 demux).
     Decode(decode::Args),
     /// Check an SDP: errors with line numbers, a summary per media section, `--json` for the
@@ -59,6 +64,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::StunServer(args) => stun_server::run(args),
         Command::TurnServer(args) => turn_server::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Decode(args) => decode::run(args),
         Command::Sdp(args) => sdp_cmd::run(&args.input, args.json, args.roundtrip),
     }

@@ -48,9 +48,9 @@ pub struct Args {
 
 /// Counters shared by the UDP loop and the TCP connections, printed at shutdown.
 #[derive(Default)]
-struct Counters {
-    udp_in: AtomicU64,
-    udp_answered: AtomicU64,
+pub(crate) struct Counters {
+    pub(crate) udp_in: AtomicU64,
+    pub(crate) udp_answered: AtomicU64,
     tcp_connections: AtomicU64,
     tcp_refused: AtomicU64,
     tcp_answered: AtomicU64,
@@ -170,7 +170,7 @@ async fn serve(args: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn shutdown_signal() -> &'static str {
+pub(crate) async fn shutdown_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -192,7 +192,11 @@ async fn shutdown_signal() -> &'static str {
     }
 }
 
-async fn udp_loop(socket: UdpSocket, mut server: BindingServer, counters: Arc<Counters>) {
+pub(crate) async fn udp_loop(
+    socket: UdpSocket,
+    mut server: BindingServer,
+    counters: Arc<Counters>,
+) {
     let mut buf = vec![0u8; 65_536];
     let mut out = vec![0u8; 1_500];
     loop {

@@ -20,6 +20,15 @@ pub struct Server {
 impl Server {
     /// Runs `sansrtc ARGS` with `env` set and waits for its "listening on udp A" line.
     pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn_on(args, env, "udp ")
+    }
+
+    /// Like [`Server::spawn`] for a server without UDP: `addr` is the one after "tcp ".
+    pub fn spawn_tcp(args: &[&str]) -> Server {
+        Self::spawn_on(args, &[], "tcp ")
+    }
+
+    fn spawn_on(args: &[&str], env: &[(&str, &str)], key: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sansrtc"))
             .args(args)
             .envs(env.iter().copied())
@@ -38,13 +47,7 @@ impl Server {
             }
         });
         let first = lines.recv_timeout(Duration::from_secs(10)).unwrap();
-        let udp = first
-            .split("udp ")
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap();
+        let udp = first.split(key).nth(1).unwrap().split(' ').next().unwrap();
         Server {
             child,
             addr: udp.parse().unwrap(),
