@@ -8,22 +8,28 @@
 #             beyond a handful (packets racing the handshake), every packet echoed;
 #   Chromium: getStats() inbound-rtp video framesDecoded > 30 and audio packetsReceived > 100
 #             (what it decoded is our echo), its outbound video counted our PLI.
+# Then again with mode both: media and a data channel (20-message echo) in one BUNDLE group.
+# peer_aiortc_media.sh runs this file against aiortc (PEER_* variables).
 set -euo pipefail
-CASE=peer_chromium_media
+CASE="${CASE:-peer_chromium_media}"
+PEER_NAME="${PEER_NAME:-Chromium}"
+PEER_SCRIPT="${PEER_SCRIPT:-interop/py/chromium_peer.py}"
+PEER_PORT="${PEER_PORT:-8703}"
 source interop/lib.sh
 target="${CARGO_TARGET_DIR:-target}"
 cargo build --release -q -p sansrtc --example media_echo >&2 || fail "build failed"
 bin="$target/release/examples/media_echo"
 work="$(mktemp -d)"
-port=8703
-start_http_peer interop/py/chromium_peer.py "$port" "$work/peer.log"
-for role in offer answer; do
-    timeout 60 "$bin" --url "http://127.0.0.1:$port" --role "$role" --seconds 10 \
+port="$PEER_PORT"
+start_http_peer "$PEER_SCRIPT" "$port" "$work/peer.log"
+for run in offer:media answer:media offer:both answer:both; do
+    role="${run%%:*}" mode="${run##*:}"
+    timeout 60 "$bin" --url "http://127.0.0.1:$port" --role "$role" --mode "$mode" --seconds 8 \
         >"$work/$role.out" 2>"$work/$role.err" \
-        || fail "role $role: $(tail -5 "$work/$role.err" | tr '\n' ' ')"
-    python3 - "$role" "$work/$role.out" <<'PY' || fail "role $role: checks failed (above)"
+        || fail "role $role mode $mode: $(tail -5 "$work/$role.err" | tr '\n' ' ')"
+    python3 - "$role $mode" "$work/$role.out" "$PEER_NAME" <<'PY' || fail "role $role mode $mode: checks failed (above)"
 import json, sys
-role, path = sys.argv[1], sys.argv[2]
+role, path, peer_name = sys.argv[1], sys.argv[2], sys.argv[3]
 s = json.loads(open(path).read().strip().splitlines()[-1])
 m, peer = s["media"], s["peer"]
 bykind = {}
@@ -36,9 +42,10 @@ print(f"{role}: ours: audio rx {a.get('received')} echoed {a.get('echoed')}, vid
       f"({v.get('bytes')} B, {v.get('markers')} frames) echoed {v.get('echoed')}, PLI sent {v.get('plis_sent')}, "
       f"keyframe requests from Chromium {v.get('keyframe_requests')}; rtcp rx {m['rtcp_received']} tx {m['rtcp_sent']}, "
       f"srtp rejected {m['srtp_rejected']}, unroutable {m['rtp_unroutable']}, SRTP after {s['srtp_connected_after_ms']} ms")
-print(f"{role}: Chromium inbound video {json.dumps(inb.get('video'))}")
-print(f"{role}: Chromium inbound audio {json.dumps(inb.get('audio'))}")
-print(f"{role}: Chromium outbound video {json.dumps(outb.get('video'))}")
+print(f"{role}: data channel messages echoed: {s['dc_echoed']}")
+print(f"{role}: {peer_name} inbound video {json.dumps(inb.get('video'))}")
+print(f"{role}: {peer_name} inbound audio {json.dumps(inb.get('audio'))}")
+print(f"{role}: {peer_name} outbound video {json.dumps(outb.get('video'))}")
 print(f"{role}: transport {json.dumps(peer.get('transport'))}")
 errs = []
 if a.get("received", 0) < 100: errs.append("too little audio received from Chromium")
@@ -46,9 +53,10 @@ if v.get("received", 0) < 100: errs.append("too little video received from Chrom
 if a.get("echo_errors", 1) or v.get("echo_errors", 1): errs.append("echo send errors")
 if m["srtp_rejected"] > 10: errs.append("too many SRTP packets rejected")
 if m["rtp_unroutable"] > 0: errs.append("unroutable RTP")
-if (inb.get("video") or {}).get("framesDecoded", 0) <= 30: errs.append("Chromium decoded <= 30 frames of our video")
-if (inb.get("audio") or {}).get("packetsReceived", 0) <= 100: errs.append("Chromium received <= 100 audio packets from us")
-if (outb.get("video") or {}).get("pliCount", 0) < 1: errs.append("Chromium counted no PLI from us")
+if (inb.get("video") or {}).get("framesDecoded", 0) <= 30: errs.append(f"{peer_name} decoded <= 30 frames of our video")
+if (inb.get("audio") or {}).get("packetsReceived", 0) <= 100: errs.append(f"{peer_name} received <= 100 audio packets from us")
+if peer_name == "Chromium" and (outb.get("video") or {}).get("pliCount", 0) < 1: errs.append("Chromium counted no PLI from us")
+if role.endswith("both") and s["dc_echoed"] != 20: errs.append("data channel echo incomplete")
 for e in errs: print("CHECK FAILED:", e)
 sys.exit(1 if errs else 0)
 PY

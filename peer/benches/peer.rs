@@ -1,12 +1,13 @@
 //! PeerConnection benches: a whole in-memory connection (offer/answer, ICE, DTLS with ring,
-//! SCTP, a data channel open), and one 1 KiB message through DTLS + SCTP both ways.
+//! SCTP, a data channel open), one 1 KiB message through DTLS + SCTP both ways, and one
+//! 1200-byte RTP packet from `send_rtp` through SRTP to the peer's `Event::Rtp`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sansrtc::{Certificate, ChannelOptions, Config, Event, PeerConnection};
+use sansrtc::{Certificate, ChannelOptions, Config, Direction, Event, MediaKind, PeerConnection};
 
 fn cert(server: bool) -> Certificate {
     if server {
@@ -34,11 +35,21 @@ struct Pair {
 
 impl Pair {
     fn new() -> Pair {
+        Pair::with_media(false)
+    }
+
+    /// With `media`, a offers an audio and a video transceiver that b accepts.
+    fn with_media(media: bool) -> Pair {
         let now = Instant::now();
-        let cfg = |seed, server| Config {
-            seed: Some(seed),
-            certificate: Some(cert(server)),
-            ..Config::default()
+        let cfg = |seed, server| {
+            let mut c = Config {
+                seed: Some(seed),
+                certificate: Some(cert(server)),
+                ..Config::default()
+            };
+            c.media.answer_audio = Some(Direction::SendRecv);
+            c.media.answer_video = Some(Direction::SendRecv);
+            c
         };
         let mut a = PeerConnection::new(cfg(1, false), now).unwrap();
         let mut b = PeerConnection::new(cfg(2, true), now).unwrap();
@@ -48,6 +59,12 @@ impl Pair {
         b.add_local_address(now, lb).unwrap();
         a.create_data_channel(now, "bench", ChannelOptions::default())
             .unwrap();
+        if media {
+            a.add_transceiver(MediaKind::Audio, Direction::SendRecv)
+                .unwrap();
+            a.add_transceiver(MediaKind::Video, Direction::SendRecv)
+                .unwrap();
+        }
         let offer = a.create_offer(now).unwrap();
         let answer = b.create_answer(now, &offer).unwrap();
         a.set_remote_answer(now, &answer).unwrap();
@@ -140,6 +157,27 @@ fn benches(c: &mut Criterion) {
                 p.tick();
             }
             assert_eq!(p.got, before + 1);
+        });
+    });
+    g.finish();
+
+    let mut p = Pair::with_media(true);
+    p.connect();
+    assert!(p.a.is_srtp_connected() && p.b.is_srtp_connected());
+    let frame = vec![0x3cu8; 1200];
+    let mut ts = 0u32;
+    let mut g = c.benchmark_group("peer");
+    g.throughput(Throughput::Bytes(1200));
+    g.bench_function("rtp_1200", |bch| {
+        bch.iter(|| {
+            ts = ts.wrapping_add(3000);
+            p.a.send_rtp(p.now, "1", 96, ts, true, &frame).unwrap();
+            let t = p.a.poll_transmit().unwrap();
+            p.b.handle_receive(p.now, p.lb, p.la, &t.payload);
+            match p.b.poll_event() {
+                Some(Event::Rtp(r)) => assert_eq!(r.payload.len(), 1200),
+                other => panic!("{other:?}"),
+            }
         });
     });
     g.finish();

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! media_echo --url http://127.0.0.1:8702 --role offer  --seconds 8
-//! media_echo --url http://127.0.0.1:8702 --role answer --seconds 8
+//! media_echo --url http://127.0.0.1:8702 --role answer --seconds 8 --mode both
 //! ```
 //! `offer`: we offer an audio and a video transceiver (sendrecv, Opus and VP8) plus the data
 //! channel section; `answer`: we answer the peer's media offer accepting audio and video
@@ -12,7 +12,9 @@
 //! numbers); after the first video packet we ask for a keyframe (PLI), and a keyframe request
 //! from the peer is passed on to it the same way. After `--seconds` we print one JSON line
 //! with our counters and the peer's `/stats`, and exit 0 if packets were received and
-//! authenticated on both mids.
+//! authenticated on both mids. `--mode both` (default `media`) also runs a data channel
+//! `echo` in the same BUNDLE group (ours when we offer, the peer's when it offers) and
+//! requires 20 text messages to come back.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
@@ -21,7 +23,7 @@ use std::net::{TcpStream, UdpSocket};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use sansrtc::{Config, Direction, Event, MediaKind, PeerConnection};
+use sansrtc::{ChannelOptions, Config, Direction, Event, MediaKind, PeerConnection};
 use serde_json::{Value, json};
 
 fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
@@ -59,7 +61,9 @@ struct Counts {
     markers: u64,
 }
 
-fn run(url: &str, role: &str, seconds: u64) -> Result<(), String> {
+const DC_MESSAGES: usize = 20;
+
+fn run(url: &str, role: &str, mode: &str, seconds: u64) -> Result<(), String> {
     let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let local = socket.local_addr().map_err(|e| e.to_string())?;
     let start = Instant::now();
@@ -75,12 +79,16 @@ fn run(url: &str, role: &str, seconds: u64) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         pc.add_transceiver(MediaKind::Video, Direction::SendRecv)
             .map_err(|e| e.to_string())?;
+        if mode == "both" {
+            pc.create_data_channel(start, "echo", ChannelOptions::default())
+                .map_err(|e| e.to_string())?;
+        }
         let offer = pc.create_offer(start).map_err(|e| e.to_string())?;
         let r = http(
             url,
             "POST",
             "/offer",
-            Some(&json!({"type": "offer", "sdp": offer, "mode": "media"})),
+            Some(&json!({"type": "offer", "sdp": offer, "mode": mode})),
         )?;
         session_id = r["id"].as_str().unwrap_or("").to_owned();
         let answer = r["sdp"].as_str().ok_or("no sdp in answer")?;
@@ -88,7 +96,7 @@ fn run(url: &str, role: &str, seconds: u64) -> Result<(), String> {
         pc.set_remote_answer(Instant::now(), answer)
             .map_err(|e| format!("set_remote_answer: {e}\n{answer}"))?;
     } else {
-        let r = http(url, "GET", "/offer?mode=media", None)?;
+        let r = http(url, "GET", &format!("/offer?mode={mode}"), None)?;
         session_id = r["id"].as_str().unwrap_or("").to_owned();
         let offer = r["sdp"].as_str().ok_or("no sdp in offer")?;
         let answer = pc
@@ -118,6 +126,7 @@ fn run(url: &str, role: &str, seconds: u64) -> Result<(), String> {
     let end = start + Duration::from_secs(seconds);
     let mut counts: BTreeMap<String, Counts> = BTreeMap::new();
     let mut srtp_at = None;
+    let mut dc_echoed = 0usize;
     let mut buf = vec![0u8; 65536];
     loop {
         let now = Instant::now();
@@ -159,6 +168,17 @@ fn run(url: &str, role: &str, seconds: u64) -> Result<(), String> {
                     }
                 }
                 Event::Nack { .. } => {}
+                Event::ChannelOpen { id, label, .. } if label == "echo" => {
+                    for i in 0..DC_MESSAGES {
+                        pc.send_text(now, id, &format!("message {i}"))
+                            .map_err(|e| format!("send_text: {e}"))?;
+                    }
+                }
+                Event::Message { data, .. } => {
+                    if data.as_ref() == format!("message {dc_echoed}").as_bytes() {
+                        dc_echoed += 1;
+                    }
+                }
                 Event::SrtpConnected { profile } => {
                     srtp_at = Some(start.elapsed());
                     eprintln!("media_echo: SRTP {profile} after {:?}", start.elapsed());
@@ -207,6 +227,8 @@ fn run(url: &str, role: &str, seconds: u64) -> Result<(), String> {
     let m = stats.media;
     let summary = json!({
         "role": role,
+        "mode": mode,
+        "dc_echoed": dc_echoed,
         "srtp_connected_after_ms": srtp_at.map(|d| d.as_millis() as u64),
         "per_mid": per_mid,
         "media": {"rtp_received": m.rtp_received, "rtcp_received": m.rtcp_received,
@@ -230,6 +252,11 @@ fn run(url: &str, role: &str, seconds: u64) -> Result<(), String> {
     if !(audio && video) {
         return Err(format!("media missing: audio {audio}, video {video}"));
     }
+    if mode == "both" && dc_echoed != DC_MESSAGES {
+        return Err(format!(
+            "data channel: {dc_echoed}/{DC_MESSAGES} messages echoed"
+        ));
+    }
     Ok(())
 }
 
@@ -244,8 +271,9 @@ fn main() -> ExitCode {
     };
     let url = arg("--url", "http://127.0.0.1:8702");
     let role = arg("--role", "offer");
+    let mode = arg("--mode", "media");
     let seconds: u64 = arg("--seconds", "8").parse().unwrap_or(8);
-    match run(&url, &role, seconds) {
+    match run(&url, &role, &mode, seconds) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("media_echo: FAILED: {e}");
