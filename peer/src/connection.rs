@@ -981,6 +981,12 @@ impl PeerConnection {
                     mid,
                     sequence_numbers,
                 },
+                MediaOut::Send(b) => {
+                    if let Some(a) = &mut self.agent {
+                        let _ = a.send(now, &b);
+                    }
+                    continue;
+                }
             };
             self.push_event(e);
         }

@@ -4,10 +4,12 @@
 //! payload type), receiver/sender reports (RFC 3550 section 6.4) and feedback (RFC 4585
 //! PLI/NACK, RFC 5104 FIR).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use sansrtc_rtp::nack::{NackConfig, NackEvent, NackGenerator};
 use sansrtc_rtp::stats::{ReceiverStats, StatsConfig};
 use sansrtc_rtp::wire::rtcp::{
     Nack, Pli, ReceiverReport, ReportBlock, SdesChunk, SdesItem, SenderReport, compound_len,
@@ -42,8 +44,15 @@ pub struct MediaConfig {
     /// Cap on SRTP streams (SSRC contexts) per direction. Default 64.
     pub max_srtp_streams: usize,
     /// Largest RTP payload `send_rtp` accepts (our header and the SRTP tag come on top).
-    /// Default 1200.
+    /// Default 1400: with the 12-byte header, the mid extension, a 16-byte tag and IPv4/UDP
+    /// headers the datagram stays within a 1500-byte path MTU (aiortc sends VP8 payloads of
+    /// up to about 1280 bytes, so an echo must accept more than 1200).
     pub max_rtp_payload: usize,
+    /// On transceivers that negotiated `nack` (video): how many of our last sent packets are
+    /// kept (protected, as sent) to answer the peer's NACKs with a retransmission, and we
+    /// NACK gaps in what we receive (RFC 4585 section 6.2.1, `sansrtc_rtp::nack` timing).
+    /// 0 disables both. Default 512 packets (about 0.7 MB at full size).
+    pub nack_history: usize,
 }
 
 impl Default for MediaConfig {
@@ -55,7 +64,8 @@ impl Default for MediaConfig {
             max_transceivers: 16,
             max_remote_ssrcs: 8,
             max_srtp_streams: 64,
-            max_rtp_payload: 1200,
+            max_rtp_payload: 1400,
+            nack_history: 512,
         }
     }
 }
@@ -100,6 +110,7 @@ pub struct RtpPacketIn {
 struct RemoteSource {
     ssrc: u32,
     stats: ReceiverStats,
+    nack: Option<NackGenerator>,
 }
 
 /// A negotiated (or offered) audio/video m-section.
@@ -117,6 +128,11 @@ pub(crate) struct Transceiver {
     /// SSRCs the remote description announced for this m-section (a=ssrc).
     pub(crate) signaled_ssrcs: Vec<u32>,
     remote: Vec<RemoteSource>,
+    /// Negotiated `a=rtcp-fb:* nack` on one of its codecs.
+    pub(crate) nack: bool,
+    /// Our last sent packets, protected (a retransmission is the same SRTP packet: same
+    /// index, same bytes, accepted by a receiver that lost it).
+    history: VecDeque<(u16, Bytes)>,
     seq: u16,
     packets_sent: u32,
     octets_sent: u32,
@@ -140,6 +156,8 @@ impl Transceiver {
             ssrc,
             signaled_ssrcs: Vec::new(),
             remote: Vec::new(),
+            nack: false,
+            history: VecDeque::new(),
             seq,
             packets_sent: 0,
             octets_sent: 0,
@@ -166,6 +184,10 @@ impl Transceiver {
             .iter()
             .map(|c| (c.payload_type, c.rtpmap.map_or(90_000, |r| r.clock_rate)))
             .collect();
+        self.nack = answer
+            .rtcp_fbs()
+            .iter()
+            .any(|f| f.kind == "nack" && f.param.is_none());
         let mut ssrcs: Vec<u32> = remote.ssrcs().iter().map(|s| s.ssrc).collect();
         ssrcs.dedup();
         ssrcs.truncate(32);
@@ -191,6 +213,8 @@ pub(crate) enum MediaOut {
         mid: Arc<str>,
         sequence_numbers: Vec<u16>,
     },
+    /// A datagram to send on the selected pair (a retransmission).
+    Send(Bytes),
 }
 
 /// Counters of the media path.
@@ -214,6 +238,10 @@ pub struct MediaStats {
     pub keyframe_requests_received: u64,
     /// NACKs received for what we send.
     pub nacks_received: u64,
+    /// Packets retransmitted from the history in answer to NACKs.
+    pub rtp_retransmitted: u64,
+    /// NACK packets we sent for gaps in what we receive (automatic ones and `send_nack`).
+    pub nacks_sent: u64,
 }
 
 /// The SRTP sessions and the transceivers.
@@ -281,7 +309,65 @@ impl Media {
     }
 
     pub(crate) fn poll_timeout(&self) -> Option<Instant> {
-        self.next_report
+        let nack = self
+            .transceivers
+            .iter()
+            .flat_map(|t| t.remote.iter())
+            .filter_map(|s| s.nack.as_ref().and_then(NackGenerator::poll_timeout))
+            .min();
+        [self.next_report, nack].into_iter().flatten().min()
+    }
+
+    /// Runs the NACK generators: due NACKs (after an empty RR) and, when the loss is beyond
+    /// repair, a PLI.
+    fn nack_timeout(&mut self, now: Instant, emit: &mut impl FnMut(&[u8])) {
+        if self.tx.is_none() {
+            return;
+        }
+        for i in 0..self.transceivers.len() {
+            let mut packets = Vec::new();
+            let Some(t) = self.transceivers.get_mut(i) else {
+                continue;
+            };
+            for s in &mut t.remote {
+                let Some(g) = &mut s.nack else { continue };
+                if g.poll_timeout().is_some_and(|d| d <= now) {
+                    g.handle_timeout(now);
+                }
+                while let Some(n) = g.poll_transmit() {
+                    packets.push(RtcpPacket::Nack(n));
+                }
+                while let Some(e) = g.poll_event() {
+                    if e == NackEvent::RequestKeyframe {
+                        packets.push(RtcpPacket::Pli(Pli {
+                            sender_ssrc: t.ssrc,
+                            media_ssrc: s.ssrc,
+                        }));
+                    }
+                }
+            }
+            if packets.is_empty() {
+                continue;
+            }
+            let nacks = packets
+                .iter()
+                .filter(|p| matches!(p, RtcpPacket::Nack(_)))
+                .count() as u64;
+            packets.insert(
+                0,
+                RtcpPacket::ReceiverReport(ReceiverReport {
+                    ssrc: t.ssrc,
+                    reports: Vec::new(),
+                    profile_extension: Vec::new(),
+                }),
+            );
+            packets.truncate(32);
+            match self.protect_compound(&packets) {
+                Ok(b) => emit(b),
+                Err(_) => continue,
+            }
+            self.stats.nacks_sent += nacks;
+        }
     }
 
     /// NTP time of `now` (RFC 3550 section 4): the connection's creation is the origin,
@@ -334,6 +420,7 @@ impl Media {
             return true;
         };
         let max_remote = self.config.max_remote_ssrcs;
+        let nack_on = self.config.nack_history > 0;
         let Some(t) = self.transceivers.get_mut(i) else {
             return true;
         };
@@ -343,9 +430,20 @@ impl Media {
             None if t.remote.len() < max_remote => {
                 let mut cfg = StatsConfig::new(ssrc, clock);
                 cfg.min_sequential = 0;
+                let nack = (nack_on && t.nack).then(|| {
+                    NackGenerator::new(
+                        NackConfig {
+                            sender_ssrc: t.ssrc,
+                            media_ssrc: ssrc,
+                            ..NackConfig::default()
+                        },
+                        now,
+                    )
+                });
                 t.remote.push(RemoteSource {
                     ssrc,
                     stats: ReceiverStats::new(cfg, now),
+                    nack,
                 });
                 t.remote.last_mut()
             }
@@ -357,6 +455,9 @@ impl Media {
         };
         src.stats
             .handle_packet(now, p.sequence_number(), p.timestamp());
+        if let Some(g) = &mut src.nack {
+            g.handle_receive(now, p.sequence_number());
+        }
         self.stats.rtp_received += 1;
         let start = p.header_len();
         let end = start + p.payload().len();
@@ -431,6 +532,12 @@ impl Media {
                     {
                         self.stats.nacks_received += 1;
                         let sequence_numbers: Vec<u16> = n.lost().take(256).collect();
+                        for s in &sequence_numbers {
+                            if let Some((_, b)) = t.history.iter().find(|(x, _)| x == s) {
+                                self.stats.rtp_retransmitted += 1;
+                                out.push(MediaOut::Send(b.clone()));
+                            }
+                        }
                         out.push(MediaOut::Nack {
                             mid: t.mid.clone(),
                             sequence_numbers,
@@ -520,6 +627,14 @@ impl Media {
         let n = tx
             .protect_rtp_in_place(&mut self.scratch, len)
             .map_err(map_srtp)?;
+        let history = self.config.nack_history;
+        if t.nack && history > 0 {
+            if t.history.len() >= history {
+                t.history.pop_front();
+            }
+            let sent = Bytes::copy_from_slice(self.scratch.get(..n).unwrap_or(&[]));
+            t.history.push_back((t.seq, sent));
+        }
         t.seq = t.seq.wrapping_add(1);
         t.packets_sent = t.packets_sent.wrapping_add(1);
         t.octets_sent = t.octets_sent.wrapping_add(payload.len() as u32);
@@ -589,12 +704,14 @@ impl Media {
             }),
             RtcpPacket::Nack(Nack::from_sequence_numbers(t.ssrc, ssrc, seqs)),
         ];
+        self.stats.nacks_sent += 1;
         self.protect_compound(&packets)
     }
 
     /// If a report is due: the next transceiver's SR/RR + SDES CNAME compounds, protected.
     /// Returns them one by one through `emit`.
     pub(crate) fn handle_timeout(&mut self, now: Instant, mut emit: impl FnMut(&[u8])) {
+        self.nack_timeout(now, &mut emit);
         let Some(due) = self.next_report else {
             return;
         };

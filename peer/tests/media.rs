@@ -28,7 +28,7 @@ struct Pair {
     b_events: Vec<Event>,
 }
 
-fn config(seed: u64, answer: Option<Direction>) -> Config {
+fn config(seed: u64, answer: Option<Direction>, nack_history: usize) -> Config {
     let mut c = Config {
         seed: Some(seed),
         dtls_crypto: CryptoBackend::InsecureDeterministic,
@@ -36,6 +36,7 @@ fn config(seed: u64, answer: Option<Direction>) -> Config {
     };
     c.media.answer_audio = answer;
     c.media.answer_video = answer;
+    c.media.nack_history = nack_history;
     c
 }
 
@@ -49,13 +50,24 @@ impl Pair {
         answer: Option<Direction>,
         tamper: impl FnOnce(String) -> String,
     ) -> (Pair, String, String) {
+        Pair::with_nack(seed, link, offered, answer, tamper, 512)
+    }
+
+    fn with_nack(
+        seed: u64,
+        link: LinkConfig,
+        offered: &[(MediaKind, Direction)],
+        answer: Option<Direction>,
+        tamper: impl FnOnce(String) -> String,
+        nack_history: usize,
+    ) -> (Pair, String, String) {
         let mut net = Network::new(seed);
         net.set_default_link(link);
         let now = net.now();
         let a_addr: SocketAddr = "10.0.0.1:5000".parse().unwrap();
         let b_addr: SocketAddr = "10.0.0.2:6000".parse().unwrap();
-        let mut a = PeerConnection::new(config(seed * 2 + 1, None), now).unwrap();
-        let mut b = PeerConnection::new(config(seed * 2 + 2, answer), now).unwrap();
+        let mut a = PeerConnection::new(config(seed * 2 + 1, None, nack_history), now).unwrap();
+        let mut b = PeerConnection::new(config(seed * 2 + 2, answer, nack_history), now).unwrap();
         a.add_local_address(now, a_addr).unwrap();
         b.add_local_address(now, b_addr).unwrap();
         for (kind, dir) in offered {
@@ -328,40 +340,67 @@ fn rtp_rtcp_pli_and_nack_over_a_clean_link() {
 #[test]
 fn rtp_under_loss_jitter_and_duplication() {
     for seed in 20..24 {
-        let link = LinkConfig::default()
-            .latency(Duration::from_millis(20))
-            .jitter(Duration::from_millis(5))
-            .loss(0.1)
-            .duplicate(0.02);
-        let (mut p, _, _) = Pair::new(seed, link, &av(), Some(Direction::SendRecv), |a| a);
-        p.connect();
-        let (video, _) = exchange(&mut p, 300, Duration::from_millis(500));
-        let got = rtp(&p.b_events);
-        // SRTP replay protection drops the duplicates; every packet that arrives is one we
-        // sent, intact, on the right mid.
-        assert!(got.len() < video.len(), "seed {seed}: no loss?");
-        assert!(
-            got.len() > video.len() * 7 / 10,
-            "seed {seed}: {}",
-            got.len()
-        );
-        let first = got[0]
-            .sequence_number
-            .wrapping_sub((got[0].timestamp / 3000) as u16);
-        let mut seen = std::collections::HashSet::new();
-        for r in &got {
-            assert_eq!(&*r.mid, "1");
-            let i = (r.timestamp / 3000) as usize;
-            assert_eq!(r.sequence_number, first.wrapping_add(i as u16));
-            assert_eq!(r.payload.as_ref(), video[i].as_slice(), "seed {seed}");
-            assert!(seen.insert(i), "seed {seed}: packet {i} delivered twice");
+        for nack_history in [0, 512] {
+            let link = LinkConfig::default()
+                .latency(Duration::from_millis(20))
+                .jitter(Duration::from_millis(5))
+                .loss(0.1)
+                .duplicate(0.02);
+            let (mut p, _, _) = Pair::with_nack(
+                seed,
+                link,
+                &av(),
+                Some(Direction::SendRecv),
+                |a| a,
+                nack_history,
+            );
+            p.connect();
+            let (video, _) = exchange(&mut p, 300, Duration::from_millis(1500));
+            let got = rtp(&p.b_events);
+            let (sa, sb) = (p.a.stats().media, p.b.stats().media);
+            let ctx = format!(
+                "seed {seed}, history {nack_history}: {} of {}",
+                got.len(),
+                video.len()
+            );
+            if nack_history == 0 {
+                // No repair: the loss shows, and nothing is NACKed or resent.
+                assert!(got.len() < video.len(), "{ctx}: no loss?");
+                assert!(got.len() > video.len() * 7 / 10, "{ctx}");
+                assert_eq!((sb.nacks_sent, sa.rtp_retransmitted), (0, 0), "{ctx}");
+            } else {
+                // b NACKs the gaps (VP8 negotiated `nack`), a resends from its history.
+                assert!(sb.nacks_sent > 0 && sa.nacks_received > 0, "{ctx}: {sb:?}");
+                assert!(sa.rtp_retransmitted >= 10, "{ctx}: {sa:?}");
+            }
+            // SRTP replay protection drops the duplicates; every packet that arrives is one
+            // we sent, intact, on the right mid, once.
+            let first = got[0]
+                .sequence_number
+                .wrapping_sub((got[0].timestamp / 3000) as u16);
+            let mut seen = std::collections::HashSet::new();
+            for r in &got {
+                assert_eq!(&*r.mid, "1");
+                let i = (r.timestamp / 3000) as usize;
+                assert_eq!(r.sequence_number, first.wrapping_add(i as u16));
+                assert_eq!(r.payload.as_ref(), video[i].as_slice(), "{ctx}");
+                assert!(seen.insert(i), "{ctx}: packet {i} delivered twice");
+            }
+            if nack_history > 0 {
+                // Every packet arrives although the link dropped about 10 %; only a loss at
+                // the very start or end leaves no gap to NACK.
+                let missing: Vec<usize> = (0..video.len()).filter(|i| !seen.contains(i)).collect();
+                assert!(
+                    missing.iter().all(|&i| i == 0 || i + 2 >= video.len()),
+                    "{ctx}: missing {missing:?}"
+                );
+            }
+            assert!(
+                sb.srtp_rejected > 0,
+                "{ctx}: duplicates should be refused as replays"
+            );
+            assert_eq!(sb.rtp_unroutable, 0);
         }
-        let s = p.b.stats().media;
-        assert!(
-            s.srtp_rejected > 0,
-            "seed {seed}: duplicates should be refused as replays"
-        );
-        assert_eq!(s.rtp_unroutable, 0);
     }
 }
 
@@ -483,7 +522,7 @@ fn oversized_payload_and_junk_srtp_are_refused() {
     p.connect();
     let now = p.net.now();
     assert!(matches!(
-        p.a.send_rtp(now, "1", 96, 0, false, &[0u8; 1201]),
+        p.a.send_rtp(now, "1", 96, 0, false, &[0u8; 1401]),
         Err(Error::InvalidField { .. })
     ));
     // RTP- and RTCP-looking junk from the peer's address: counted, no event, no panic.
