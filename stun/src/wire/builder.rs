@@ -315,7 +315,8 @@ impl<'b> MessageBuilder<'b> {
                 u16::try_from(off + 24 - HEADER_LEN),
                 u16::try_from(end - HEADER_LEN),
             ) {
-                if let Some((msg, tail)) = self.buf.get_mut(..end).map(|b| b.split_at_mut(off)) {
+                if let Some(buf) = self.buf.get_mut(..end) {
+                    let (msg, tail) = buf.split_at_mut(off);
                     if let (Some(len_field), Ok(tail)) =
                         (msg.get_mut(2..4), <&mut [u8; 32]>::try_from(tail))
                     {
@@ -328,10 +329,13 @@ impl<'b> MessageBuilder<'b> {
                         if let Some(len_field) = msg.get_mut(2..4) {
                             len_field.copy_from_slice(&fp_len.to_be_bytes());
                         }
-                        let (fp_tl, fp_value) = fp.split_at_mut(4);
-                        fp_tl.copy_from_slice(&[0x80, 0x28, 0x00, 0x04]);
-                        let crc = crate::crc32::checksum_parts(msg, mi);
-                        fp_value.copy_from_slice(&(crc ^ integrity::FINGERPRINT_XOR).to_be_bytes());
+                        fp.copy_from_slice(&[0x80, 0x28, 0x00, 0x04, 0, 0, 0, 0]);
+                        // The CRC covers the message and MESSAGE-INTEGRITY in one piece.
+                        let (covered, fp) = buf.split_at_mut(off + 24);
+                        let crc = crate::crc32::checksum(covered) ^ integrity::FINGERPRINT_XOR;
+                        if let Some(fp_value) = fp.get_mut(4..8) {
+                            fp_value.copy_from_slice(&crc.to_be_bytes());
+                        }
                         self.len = end;
                         self.sealed_by = Some(attr::FINGERPRINT);
                         return Ok(end);
