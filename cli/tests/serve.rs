@@ -572,3 +572,43 @@ async fn session_cap_and_shutdown_close_every_client() {
     assert!(last.contains("all connections closed"), "{lines:?}");
     assert!(last.contains("2 refused"), "{last}");
 }
+
+#[tokio::test]
+async fn a_client_that_does_not_read_gets_nothing_more_queued() {
+    let server = start(&["--max-messages-per-second", "100000"]);
+    let mut a = Ws::connect(server.addr, "/ws").await;
+    let mut b = Ws::connect(server.addr, "/ws").await;
+    a.send(json!({"type": "join", "room": "q"})).await;
+    a.until("joined").await;
+    b.send(json!({"type": "join", "room": "q"})).await;
+    let idb = b.until("joined").await["id"].clone();
+    a.until("peer_joined").await;
+    // B stops reading. 400 x 60 kB = 24 MB is more than the loopback socket buffers plus the
+    // server's 1 MiB per-client queue: some are refused with queue_full, none is lost silently.
+    let pad = "z".repeat(60_000);
+    let (mut sink, mut stream) = a.0.split();
+    let sender = tokio::spawn(async move {
+        for i in 0..400 {
+            let m = json!({"type": "bulk", "to": idb, "i": i, "pad": pad});
+            sink.send(Message::text(m.to_string())).await.unwrap();
+        }
+        sink
+    });
+    let first = tokio::time::timeout(Duration::from_secs(30), stream.next())
+        .await
+        .expect("no queue_full within 30 s")
+        .unwrap()
+        .unwrap();
+    let v: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
+    assert_eq!(v["code"], "queue_full", "{v}");
+    let _sink = sender.await.unwrap();
+    // B reads again: every message it gets is a whole bulk message, in order.
+    let mut last = -1i64;
+    while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_millis(500), b.0.next()).await {
+        let v: Value = serde_json::from_str(m.to_text().unwrap()).unwrap();
+        let i = v["i"].as_i64().unwrap();
+        assert!(i > last, "{i} after {last}");
+        last = i;
+    }
+    assert!((0..399).contains(&last), "b got up to {last}");
+}

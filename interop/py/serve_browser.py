@@ -14,6 +14,7 @@ loopback only, no mDNS-hidden candidates), opens every --url in its own tab at o
 """
 import argparse
 import asyncio
+import base64
 import itertools
 import json
 import os
@@ -47,7 +48,7 @@ async def wait_devtools(port, deadline):
     raise RuntimeError("Chromium DevTools did not come up")
 
 
-async def run_tab(port, url, deadline):
+async def run_tab(port, url, deadline, screenshot=None):
     target = await asyncio.to_thread(devtools, port, "/json/new?" + urllib.parse.quote(url, safe=""), "PUT")
     ids = itertools.count(1)
     async with connect(target["webSocketDebuggerUrl"], max_size=16 << 20) as ws:
@@ -67,6 +68,11 @@ async def run_tab(port, url, deadline):
             })
             value = r.get("result", {}).get("result", {}).get("value")
             if value and value != "null":
+                if screenshot:
+                    await asyncio.sleep(0.5)  # let the log and states render
+                    shot = await call("Page.captureScreenshot", {"format": "png"})
+                    with open(screenshot, "wb") as f:
+                        f.write(base64.b64decode(shot["result"]["data"]))
                 return json.loads(value)
             await asyncio.sleep(0.2)
         r = await call("Runtime.evaluate", {
@@ -81,6 +87,7 @@ async def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", action="append", required=True, help="page to open (repeatable: one tab each)")
     ap.add_argument("--timeout", type=float, default=90, help="seconds for everything")
+    ap.add_argument("--screenshot", help="PNG of the first tab once it has its result")
     ap.add_argument("--devtools-port", type=int, default=9333)
     ap.add_argument("--chromium", default=os.environ.get("CHROMIUM") or shutil.which("chromium") or "chromium")
     ap.add_argument("--chromium-log", default=os.environ.get("CHROMIUM_LOG"))
@@ -95,7 +102,8 @@ async def main():
     try:
         version = await wait_devtools(opts.devtools_port, deadline)
         print(f"serve_browser: {version.get('Browser')}", flush=True)
-        results = await asyncio.gather(*(run_tab(opts.devtools_port, u, deadline) for u in opts.url))
+        results = await asyncio.gather(*(run_tab(opts.devtools_port, u, deadline, opts.screenshot if i == 0 else None)
+                                         for i, u in enumerate(opts.url)))
         ok = True
         for url, r in zip(opts.url, results):
             print(json.dumps({"url": url, **r}), flush=True)

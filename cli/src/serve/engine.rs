@@ -68,10 +68,19 @@ impl Session {
             .local_addr()
             .map_err(|e| StartError::Other(e.to_string()))?;
         let now = Instant::now();
-        let config = Config {
+        let mut config = Config {
             max_message_size: MAX_MESSAGE as u64,
             ..Config::default()
         };
+        // --max-queued-bytes bounds each association's send buffer and receive window too,
+        // so one session holds at most about twice that, whatever the peer does.
+        let cap = usize::try_from(shared.args.max_queued_bytes).unwrap_or(usize::MAX);
+        config.sctp.max_send_buffer = cap.max(MAX_MESSAGE);
+        let window = u32::try_from(cap)
+            .unwrap_or(u32::MAX)
+            .max(MAX_MESSAGE as u32);
+        config.sctp.max_receive_window = window;
+        config.sctp.initial_receive_window = config.sctp.initial_receive_window.min(window);
         let mut pc =
             PeerConnection::new(config, now).map_err(|e| StartError::Other(e.to_string()))?;
         pc.add_local_address(now, local)

@@ -104,7 +104,7 @@ pub struct Args {
     /// refused with error `buffer_full`).
     #[arg(long, value_name = "BYTES", default_value_t = 4 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
     pub max_queued_bytes: u64,
-    /// Seconds a server-side PeerConnection may take to connect (SCTP up) before it is closed.
+    /// Seconds an echo bot may take to connect (SCTP up) before it is closed.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub connect_timeout: u64,
     /// Seconds an echo bot may receive nothing before it is closed.

@@ -3,7 +3,7 @@
 //! (offer, answer, candidate, chat, ...) is relayed unchanged with `from` added.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -14,22 +14,49 @@ use tokio::sync::mpsc;
 
 use super::Shared;
 
-/// Messages waiting for one client's socket; a relay to a full queue is refused with
-/// `queue_full` (the recipient is not reading).
+/// Messages, and bytes, waiting for one client's socket; a relay to a full queue is refused
+/// with `queue_full` (the recipient is not reading).
 const CLIENT_QUEUE: usize = 256;
+const CLIENT_QUEUE_BYTES: usize = 1024 * 1024;
 /// Longest room name.
 const MAX_ROOM_NAME: usize = 64;
+
+/// One client's outgoing queue, bounded in messages and in bytes.
+#[derive(Clone)]
+struct Queue {
+    tx: mpsc::Sender<Utf8Bytes>,
+    bytes: Arc<AtomicUsize>,
+}
+
+impl Queue {
+    /// Queues `text`; false when the queue is full.
+    fn offer(&self, text: &Utf8Bytes) -> bool {
+        if self
+            .bytes
+            .load(Ordering::Relaxed)
+            .saturating_add(text.len())
+            > CLIENT_QUEUE_BYTES
+        {
+            return false;
+        }
+        if self.tx.try_send(text.clone()).is_err() {
+            return false;
+        }
+        self.bytes.fetch_add(text.len(), Ordering::Relaxed);
+        true
+    }
+}
+
+type RoomMap = HashMap<String, BTreeMap<String, Queue>>;
 
 /// Every room: name -> (peer id -> that peer's outgoing queue).
 #[derive(Default)]
 pub(super) struct Rooms {
-    inner: Mutex<HashMap<String, BTreeMap<String, mpsc::Sender<Utf8Bytes>>>>,
+    inner: Mutex<RoomMap>,
 }
 
 impl Rooms {
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, BTreeMap<String, mpsc::Sender<Utf8Bytes>>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RoomMap> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that
         // matters more than losing the server, so keep serving.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
@@ -90,7 +117,7 @@ impl Bucket {
 struct Client {
     id: String,
     room: Option<String>,
-    tx: mpsc::Sender<Utf8Bytes>,
+    queue: Queue,
 }
 
 /// Serves one `/ws` client until it closes or the server stops.
@@ -112,7 +139,10 @@ pub(super) async fn client(socket: WebSocket, shared: Arc<Shared>) {
     let mut me = Client {
         id: format!("p{}", shared.next_id()),
         room: None,
-        tx,
+        queue: Queue {
+            tx,
+            bytes: Arc::new(AtomicUsize::new(0)),
+        },
     };
     let mut bucket = Bucket::new(shared.args.max_messages_per_second);
     let mut shutdown = shared.shutdown.clone();
@@ -140,7 +170,10 @@ pub(super) async fn client(socket: WebSocket, shared: Arc<Shared>) {
                     break;
                 }
             },
-            Some(out) = rx.recv() => Some(out),
+            Some(out) = rx.recv() => {
+                me.queue.bytes.fetch_sub(out.len(), Ordering::Relaxed);
+                Some(out)
+            }
             () = super::stopped(&mut shutdown) => {
                 let _ = sink.send(Message::Text(json!({"type": "shutdown"}).to_string().into())).await;
                 let _ = sink.send(close(1001, "server shutting down")).await;
@@ -234,10 +267,10 @@ fn join(shared: &Shared, me: &mut Client, room: Option<&str>) -> Utf8Bytes {
     let note: Utf8Bytes = json!({"type": "peer_joined", "id": me.id})
         .to_string()
         .into();
-    for tx in members.values() {
-        let _ = tx.try_send(note.clone());
+    for q in members.values() {
+        q.offer(&note);
     }
-    members.insert(me.id.clone(), me.tx.clone());
+    members.insert(me.id.clone(), me.queue.clone());
     me.room = Some(room.to_owned());
     json!({"type": "joined", "room": room, "id": me.id, "peers": peers})
         .to_string()
@@ -253,8 +286,8 @@ fn leave(shared: &Shared, me: &mut Client) -> bool {
     if let Some(members) = rooms.get_mut(&room) {
         members.remove(&me.id);
         let note: Utf8Bytes = json!({"type": "peer_left", "id": me.id}).to_string().into();
-        for tx in members.values() {
-            let _ = tx.try_send(note.clone());
+        for q in members.values() {
+            q.offer(&note);
         }
         if members.is_empty() {
             rooms.remove(&room);
@@ -278,7 +311,7 @@ fn relay(shared: &Shared, me: &Client, obj: &mut Map<String, Value>) -> Option<U
     let Some(members) = rooms.get(room) else {
         return Some(error("not_joined", "room is gone"));
     };
-    let targets: Vec<(&String, &mpsc::Sender<Utf8Bytes>)> = match &to {
+    let targets: Vec<(&String, &Queue)> = match &to {
         Some(id) if *id == me.id => return Some(error("unknown_peer", "cannot send to yourself")),
         Some(id) => match members.get_key_value(id) {
             Some(t) => vec![t],
@@ -292,8 +325,8 @@ fn relay(shared: &Shared, me: &Client, obj: &mut Map<String, Value>) -> Option<U
         None => members.iter().filter(|(id, _)| **id != me.id).collect(),
     };
     let mut full = Vec::new();
-    for (id, tx) in targets {
-        if tx.try_send(text.clone()).is_ok() {
+    for (id, q) in targets {
+        if q.offer(&text) {
             shared.counters.relayed.fetch_add(1, Ordering::Relaxed);
         } else {
             full.push(id.clone());
