@@ -8,13 +8,15 @@
 //! `offer`: we offer an audio and a video transceiver (sendrecv, Opus and VP8) plus the data
 //! channel section; `answer`: we answer the peer's media offer accepting audio and video
 //! sendrecv. Every RTP packet that arrives (decrypted and routed by the PeerConnection) is
-//! counted and sent back unchanged on our own track of the same mid (our SSRC and sequence
-//! numbers); after the first video packet we ask for a keyframe (PLI), and a keyframe request
+//! counted and sent back unchanged on our own track of the same mid (our SSRC, the peer's
+//! sequence numbers); after the first video packet we ask for a keyframe (PLI), and a keyframe request
 //! from the peer is passed on to it the same way. After `--seconds` we print one JSON line
 //! with our counters and the peer's `/stats`, and exit 0 if packets were received and
 //! authenticated on both mids. `--mode both` (default `media`) also runs a data channel
 //! `echo` in the same BUNDLE group (ours when we offer, the peer's when it offers) and
-//! requires 20 text messages to come back.
+//! requires 20 text messages to come back. `--loss-every N` drops every Nth RTP datagram in
+//! each direction at the socket (a lossy link without netem): the NACK repair both ways
+//! shows in the counters (`rtp_retransmitted`, `nacks_sent`) and in the peer's stats.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::collections::BTreeMap;
@@ -63,7 +65,37 @@ struct Counts {
 
 const DC_MESSAGES: usize = 20;
 
-fn run(url: &str, role: &str, mode: &str, seconds: u64) -> Result<(), String> {
+/// Drops every `every`th RTP datagram (not RTCP, STUN or DTLS); 0 never.
+struct Lossy {
+    every: u64,
+    seen: u64,
+    dropped: u64,
+}
+
+impl Lossy {
+    fn drop(&mut self, d: &[u8]) -> bool {
+        let rtp = d.len() > 1 && (128..=191).contains(&d[0]) && !(192..=223).contains(&d[1]);
+        if self.every == 0 || !rtp {
+            return false;
+        }
+        self.seen += 1;
+        let drop = self.seen % self.every == 0;
+        self.dropped += u64::from(drop);
+        drop
+    }
+}
+
+fn run(url: &str, role: &str, mode: &str, seconds: u64, loss_every: u64) -> Result<(), String> {
+    let mut loss_in = Lossy {
+        every: loss_every,
+        seen: 0,
+        dropped: 0,
+    };
+    let mut loss_out = Lossy {
+        every: loss_every,
+        seen: 0,
+        dropped: 0,
+    };
     let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let local = socket.local_addr().map_err(|e| e.to_string())?;
     let start = Instant::now();
@@ -134,7 +166,9 @@ fn run(url: &str, role: &str, mode: &str, seconds: u64) -> Result<(), String> {
             break;
         }
         while let Some(t) = pc.poll_transmit() {
-            let _ = socket.send_to(&t.payload, t.destination);
+            if !loss_out.drop(&t.payload) {
+                let _ = socket.send_to(&t.payload, t.destination);
+            }
         }
         while let Some(e) = pc.poll_event() {
             match e {
@@ -145,9 +179,13 @@ fn run(url: &str, role: &str, mode: &str, seconds: u64) -> Result<(), String> {
                     c.markers += u64::from(p.marker);
                     let first_video =
                         c.received == 1 && kinds.get(&*p.mid) == Some(&MediaKind::Video);
-                    match pc.send_rtp(
+                    // The peer's sequence numbers on our SSRC: a packet that never reached us
+                    // leaves a gap the peer NACKs (and then asks for a keyframe), instead of
+                    // a frame silently missing a packet.
+                    match pc.send_rtp_with_sequence(
                         now,
                         &p.mid,
+                        p.sequence_number,
                         p.payload_type,
                         p.timestamp,
                         p.marker,
@@ -197,10 +235,14 @@ fn run(url: &str, role: &str, mode: &str, seconds: u64) -> Result<(), String> {
             .set_read_timeout(Some(wait))
             .map_err(|e| e.to_string())?;
         if let Ok((n, from)) = socket.recv_from(&mut buf) {
-            pc.handle_receive(Instant::now(), local, from, &buf[..n]);
+            if !loss_in.drop(&buf[..n]) {
+                pc.handle_receive(Instant::now(), local, from, &buf[..n]);
+            }
             socket.set_nonblocking(true).ok();
             while let Ok((n, from)) = socket.recv_from(&mut buf) {
-                pc.handle_receive(Instant::now(), local, from, &buf[..n]);
+                if !loss_in.drop(&buf[..n]) {
+                    pc.handle_receive(Instant::now(), local, from, &buf[..n]);
+                }
             }
             socket.set_nonblocking(false).ok();
         }
@@ -235,7 +277,9 @@ fn run(url: &str, role: &str, mode: &str, seconds: u64) -> Result<(), String> {
                   "srtp_rejected": m.srtp_rejected, "rtp_unroutable": m.rtp_unroutable,
                   "rtp_sent": m.rtp_sent, "rtcp_sent": m.rtcp_sent,
                   "keyframe_requests_received": m.keyframe_requests_received,
-                  "nacks_received": m.nacks_received},
+                  "nacks_received": m.nacks_received, "nacks_sent": m.nacks_sent,
+                  "rtp_retransmitted": m.rtp_retransmitted,
+                  "dropped_in": loss_in.dropped, "dropped_out": loss_out.dropped},
         "peer": peer_stats,
     });
     println!("{summary}");
@@ -273,7 +317,8 @@ fn main() -> ExitCode {
     let role = arg("--role", "offer");
     let mode = arg("--mode", "media");
     let seconds: u64 = arg("--seconds", "8").parse().unwrap_or(8);
-    match run(&url, &role, &mode, seconds) {
+    let loss_every: u64 = arg("--loss-every", "0").parse().unwrap_or(0);
+    match run(&url, &role, &mode, seconds, loss_every) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("media_echo: FAILED: {e}");

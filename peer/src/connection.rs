@@ -623,7 +623,43 @@ impl PeerConnection {
         }
         let b = self
             .media
-            .send_rtp(now, mid, payload_type, timestamp, marker, payload)?;
+            .send_rtp(now, mid, None, payload_type, timestamp, marker, payload)?;
+        if let Some(a) = &mut self.agent {
+            a.send(now, b)?;
+        }
+        Ok(())
+    }
+
+    /// [`send_rtp`](Self::send_rtp) with the caller's sequence number (later `send_rtp`
+    /// calls continue after it). For a forwarder: keeping the sender's numbering keeps its
+    /// gaps visible, so the receiver can NACK what never reached us and we resend what we
+    /// have, instead of frames silently missing a packet.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the RTP header fields, flat, as in send_rtp"
+    )]
+    pub fn send_rtp_with_sequence(
+        &mut self,
+        now: Instant,
+        mid: &str,
+        sequence_number: u16,
+        payload_type: u8,
+        timestamp: u32,
+        marker: bool,
+        payload: &[u8],
+    ) -> Result<(), Error> {
+        if self.closed {
+            return Err(Error::Closed);
+        }
+        let b = self.media.send_rtp(
+            now,
+            mid,
+            Some(sequence_number),
+            payload_type,
+            timestamp,
+            marker,
+            payload,
+        )?;
         if let Some(a) = &mut self.agent {
             a.send(now, b)?;
         }

@@ -572,10 +572,15 @@ impl Media {
     }
 
     /// Builds, protects and returns one RTP packet (the caller sends it on the selected pair).
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the RTP header fields, flat, as in send_rtp"
+    )]
     pub(crate) fn send_rtp(
         &mut self,
         now: Instant,
         mid: &str,
+        sequence_number: Option<u16>,
         payload_type: u8,
         timestamp: u32,
         marker: bool,
@@ -597,6 +602,9 @@ impl Media {
                 call: "send_rtp",
                 need: "a transceiver negotiated to send",
             });
+        }
+        if let Some(s) = sequence_number {
+            t.seq = s;
         }
         let mid_bytes = t.mid.clone();
         let ext = [Extension {

@@ -458,8 +458,14 @@ fn directions_and_rejections() {
     ));
     p.a.send_rtp(now, "1", 96, 0, true, b"video").unwrap();
     p.b.send_rtp(now, "0", 111, 0, false, b"audio").unwrap();
+    // A forwarder's numbering: the given sequence number, then send_rtp continues after it.
+    p.a.send_rtp_with_sequence(now, "1", 40_000, 96, 3000, true, b"v2")
+        .unwrap();
+    p.a.send_rtp(now, "1", 96, 6000, true, b"v3").unwrap();
     p.run_to(now + Duration::from_millis(50));
-    assert_eq!(rtp(&p.b_events).len(), 1);
+    let seqs: Vec<u16> = rtp(&p.b_events).iter().map(|r| r.sequence_number).collect();
+    assert_eq!(seqs.len(), 3);
+    assert_eq!(seqs[1..], [40_000, 40_001]);
     assert_eq!(rtp(&p.a_events).len(), 1);
 
     // An answerer without media configuration rejects both sections (port 0) and keeps the
