@@ -217,7 +217,14 @@ pub(super) async fn gateway(socket: WebSocket, shared: Arc<Shared>) {
     let role = Role::Gateway { out, stream };
     let reason = run(&mut s, role, &shared).await;
     eprintln!("sansrtc serve: gateway session {} ended: {reason}", s.id);
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    // A client that does not read cannot hold the task and its socket.
+    let mut writer = writer;
+    if tokio::time::timeout(Duration::from_secs(2), &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
 }
 
 /// The session loop: drain outputs, then wait for a datagram, the next timer, a command or

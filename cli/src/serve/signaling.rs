@@ -18,6 +18,8 @@ use super::Shared;
 /// with `queue_full` (the recipient is not reading).
 const CLIENT_QUEUE: usize = 256;
 const CLIENT_QUEUE_BYTES: usize = 1024 * 1024;
+/// How long one write to a client may block before the client is dropped.
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Longest room name.
 const MAX_ROOM_NAME: usize = 64;
 
@@ -181,7 +183,9 @@ pub(super) async fn client(socket: WebSocket, shared: Arc<Shared>) {
             }
         };
         if let Some(text) = reply {
-            if sink.send(Message::Text(text)).await.is_err() {
+            // A client that stops reading is dropped rather than holding its task forever.
+            let sent = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Text(text))).await;
+            if !matches!(sent, Ok(Ok(()))) {
                 break;
             }
         }
