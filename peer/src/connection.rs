@@ -491,6 +491,17 @@ impl PeerConnection {
             max_message_size: self.config.max_message_size,
         };
         let mut answer = jsep::create_answer(&sdp, &spec)?;
+        // Nothing accepted (say, a media-only offer to a data channel only configuration):
+        // no transport to start.
+        if !answer
+            .media
+            .iter()
+            .any(|m| m.media_line().is_some_and(|l| l.port != 0))
+        {
+            return Err(Error::MissingField {
+                what: "an m-section we accept (data channel, or audio/video per Config::media)",
+            });
+        }
         self.accept_offered_media(&sdp, &answer)?;
         self.start_agent(now, IceRole::Controlled)?;
         self.push_candidates(&mut answer)?;

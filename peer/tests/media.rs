@@ -545,3 +545,34 @@ fn oversized_payload_and_junk_srtp_are_refused() {
     assert!(rtp(&p.a_events[before..]).is_empty());
     assert_eq!(p.a.stats().media.srtp_rejected, 30);
 }
+
+#[test]
+fn a_media_only_offer_needs_media_enabled() {
+    // a's offer without the data channel section: audio and video only.
+    let now = Instant::now();
+    let mut a = PeerConnection::new(config(1, None, 512), now).unwrap();
+    a.add_local_address(now, "10.0.0.1:5000".parse().unwrap())
+        .unwrap();
+    for (k, d) in av() {
+        a.add_transceiver(k, d).unwrap();
+    }
+    let offer = a.create_offer(now).unwrap();
+    let cut = offer.find("m=application").unwrap();
+    let media_only = offer[..cut].replace("a=group:BUNDLE 0 1 2", "a=group:BUNDLE 0 1");
+    // Not enabled: nothing to accept, an error rather than an empty answer.
+    let mut b = PeerConnection::new(config(2, None, 512), now).unwrap();
+    assert!(matches!(
+        b.create_answer(now, &media_only),
+        Err(Error::MissingField { .. })
+    ));
+    // Enabled: both sections accepted, no data channel section, and no SCTP runs.
+    let mut b = PeerConnection::new(config(3, Some(Direction::SendRecv), 512), now).unwrap();
+    b.add_local_address(now, "10.0.0.2:6000".parse().unwrap())
+        .unwrap();
+    let answer = b.create_answer(now, &media_only).unwrap();
+    assert!(answer.contains("a=group:BUNDLE 0 1"), "{answer}");
+    assert!(!answer.contains("m=application"), "{answer}");
+    assert_eq!(mids(&b).len(), 2);
+    a.set_remote_answer(now, &answer).unwrap();
+    assert!(mids(&a).iter().all(|t| t.2 == Direction::SendRecv));
+}
