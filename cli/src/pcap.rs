@@ -147,7 +147,7 @@ fn parse_pcapng(data: &[u8]) -> Result<Capture, String> {
             return Err(format!("pcapng: block header truncated at offset {at}"));
         };
         let len = len as usize;
-        if len < 12 || len % 4 != 0 {
+        if len < 12 || !len.is_multiple_of(4) {
             return Err(format!(
                 "pcapng: block at offset {at} has invalid length {len}"
             ));
@@ -170,15 +170,15 @@ fn parse_pcapng(data: &[u8]) -> Result<Capture, String> {
                     if code == 0 {
                         break;
                     }
-                    if code == 9 {
-                        if let Some(&res) = body.get(o + 4) {
-                            let exp = u32::from(res & 0x7f);
-                            ticks = if res & 0x80 == 0 {
-                                10u64.checked_pow(exp).unwrap_or(u64::MAX)
-                            } else {
-                                2u64.checked_pow(exp).unwrap_or(u64::MAX)
-                            };
-                        }
+                    if code == 9
+                        && let Some(&res) = body.get(o + 4)
+                    {
+                        let exp = u32::from(res & 0x7f);
+                        ticks = if res & 0x80 == 0 {
+                            10u64.checked_pow(exp).unwrap_or(u64::MAX)
+                        } else {
+                            2u64.checked_pow(exp).unwrap_or(u64::MAX)
+                        };
                     }
                     o += 4 + usize::from(olen).div_ceil(4) * 4;
                 }

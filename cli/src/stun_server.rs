@@ -209,12 +209,11 @@ pub(crate) async fn udp_loop(
         let Some(request) = buf.get(..n) else {
             continue;
         };
-        if let Some(len) = server.handle(request, from, &mut out) {
-            if let Some(resp) = out.get(..len) {
-                if socket.send_to(resp, from).await.is_ok() {
-                    counters.udp_answered.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+        if let Some(len) = server.handle(request, from, &mut out)
+            && let Some(resp) = out.get(..len)
+            && socket.send_to(resp, from).await.is_ok()
+        {
+            counters.udp_answered.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

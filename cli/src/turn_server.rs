@@ -661,10 +661,10 @@ impl Engine {
                     .tx_bufs
                     .get(k * TX_SLOT..k * TX_SLOT + m.len)
                     .unwrap_or_default();
-                if let Some(out) = self.tcp_conns.get(&m.destination) {
-                    if let Err(mpsc::error::TrySendError::Full(_)) = out.try_send(bytes.to_vec()) {
-                        self.send_errors += 1;
-                    }
+                if let Some(out) = self.tcp_conns.get(&m.destination)
+                    && let Err(mpsc::error::TrySendError::Full(_)) = out.try_send(bytes.to_vec())
+                {
+                    self.send_errors += 1;
                 }
             }
         }
@@ -715,10 +715,10 @@ impl Engine {
                 }
                 Transport::Tcp | Transport::Tls => {
                     // A closed connection (its TcpClosed is on the way) is not a send error.
-                    if let Some(out) = self.tcp_conns.get(&t.destination) {
-                        if let Err(mpsc::error::TrySendError::Full(_)) = out.try_send(t.payload) {
-                            self.send_errors += 1;
-                        }
+                    if let Some(out) = self.tcp_conns.get(&t.destination)
+                        && let Err(mpsc::error::TrySendError::Full(_)) = out.try_send(t.payload)
+                    {
+                        self.send_errors += 1;
                     }
                 }
             }

@@ -64,10 +64,10 @@ impl Link {
                 s.recv_from(&mut buf).ok().map(|(n, _)| buf[..n].to_vec())
             }
             Link::Tcp(s, acc) => loop {
-                if let Ok(Some(len)) = wire::stream_frame_len(acc) {
-                    if len <= acc.len() {
-                        return Some(acc.drain(..len).collect());
-                    }
+                if let Ok(Some(len)) = wire::stream_frame_len(acc)
+                    && len <= acc.len()
+                {
+                    return Some(acc.drain(..len).collect());
                 }
                 let mut buf = [0u8; 4096];
                 match s.read(&mut buf) {

@@ -153,7 +153,7 @@ fn benches(c: &mut Criterion) {
             p.a.send(p.now, id, &msg).unwrap();
             p.step();
             // Delayed SACKs: let the timers run now and then.
-            if p.got % 64 == 0 {
+            if p.got.is_multiple_of(64) {
                 p.tick();
             }
             assert_eq!(p.got, before + 1);

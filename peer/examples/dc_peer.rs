@@ -52,7 +52,7 @@ fn message(i: usize) -> (bool, Vec<u8>) {
         33 if i % 100 == 33 => 64 * 1024,
         _ => 1 + (i * 397) % 2000,
     };
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         (true, (0..len).map(|j| (i + j * 13) as u8).collect())
     } else {
         let alphabet = b"abcdefghijklmnopqrstuvwxyz0123456789";

@@ -79,7 +79,7 @@ impl Lossy {
             return false;
         }
         self.seen += 1;
-        let drop = self.seen % self.every == 0;
+        let drop = self.seen.is_multiple_of(self.every);
         self.dropped += u64::from(drop);
         drop
     }

@@ -683,10 +683,10 @@ impl PeerConnection {
         if self.closed {
             return Err(Error::Closed);
         }
-        if let Some(b) = self.media.request_keyframe(mid)? {
-            if let Some(a) = &mut self.agent {
-                a.send(now, b)?;
-            }
+        if let Some(b) = self.media.request_keyframe(mid)?
+            && let Some(a) = &mut self.agent
+        {
+            a.send(now, b)?;
         }
         Ok(())
     }
@@ -1089,10 +1089,9 @@ impl PeerConnection {
                         let has_media = self.media.transceivers.iter().any(|t| t.negotiated);
                         if let (Some(p), Some(role), true) =
                             (c.srtp_profile, self.dtls_role, has_media)
+                            && self.media.start(now, p, &c.keying_material, role).is_ok()
                         {
-                            if self.media.start(now, p, &c.keying_material, role).is_ok() {
-                                self.push_event(Event::SrtpConnected { profile: p.name() });
-                            }
+                            self.push_event(Event::SrtpConnected { profile: p.name() });
                         }
                         if let Some(s) = &mut self.sctp {
                             let _ = s.connect(now);

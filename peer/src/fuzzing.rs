@@ -83,10 +83,10 @@ pub fn peer_connection(data: &[u8]) {
             if let Ok(mut b) = PeerConnection::new(config(2, true), now) {
                 let _ = b.create_answer(now, &text);
             }
-            if let Ok(mut a) = PeerConnection::new(config(1, false), now) {
-                if a.create_offer(now).is_ok() {
-                    let _ = a.set_remote_answer(now, &text);
-                }
+            if let Ok(mut a) = PeerConnection::new(config(1, false), now)
+                && a.create_offer(now).is_ok()
+            {
+                let _ = a.set_remote_answer(now, &text);
             }
         }
         Some((m, rest)) => {

@@ -476,14 +476,13 @@ impl Media {
     /// BUNDLE routing (RFC 8843 section 9.2): the mid extension, then an SSRC seen or
     /// signaled before, then a payload type that only one receiving m-section uses.
     fn route(&self, p: &RtpPacket<&[u8]>) -> Option<usize> {
-        if let Some(mid) = self.mid_ext.and_then(|id| p.extension(id)) {
-            if let Some(i) = self
+        if let Some(mid) = self.mid_ext.and_then(|id| p.extension(id))
+            && let Some(i) = self
                 .transceivers
                 .iter()
                 .position(|t| t.negotiated && t.mid.as_bytes() == mid)
-            {
-                return Some(i);
-            }
+        {
+            return Some(i);
         }
         let ssrc = p.ssrc();
         if let Some(i) = self.transceivers.iter().position(|t| {

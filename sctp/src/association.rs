@@ -307,14 +307,13 @@ impl HyStart {
         };
         self.cur_min = Some(self.cur_min.map_or(r, |m| m.min(r)));
         self.samples += 1;
-        if self.samples >= HS_N_RTT_SAMPLE {
-            if let (Some(cur), Some(last)) = (self.cur_min, self.last_min) {
-                let thresh =
-                    (last / HS_MIN_RTT_DIVISOR).clamp(HS_MIN_RTT_THRESH, HS_MAX_RTT_THRESH);
-                if cur >= last + thresh {
-                    self.active = false;
-                    return true;
-                }
+        if self.samples >= HS_N_RTT_SAMPLE
+            && let (Some(cur), Some(last)) = (self.cur_min, self.last_min)
+        {
+            let thresh = (last / HS_MIN_RTT_DIVISOR).clamp(HS_MIN_RTT_THRESH, HS_MAX_RTT_THRESH);
+            if cur >= last + thresh {
+                self.active = false;
+                return true;
             }
         }
         false
@@ -1394,10 +1393,10 @@ impl Association {
         }
         let ack = wire::Init::parse(v)?;
         // INIT -> INIT ACK is one round trip (Karn: only when the INIT was not retransmitted).
-        if let Some(at) = self.init_sent_at.take() {
-            if self.init_retries == 0 {
-                self.note_min_rtt(self.now.saturating_duration_since(at));
-            }
+        if let Some(at) = self.init_sent_at.take()
+            && self.init_retries == 0
+        {
+            self.note_min_rtt(self.now.saturating_duration_since(at));
         }
         let Some(cookie) = ack.cookie else {
             return Err(Error::InvalidField {
@@ -2057,18 +2056,18 @@ impl Association {
         let len = f.data.len();
         if f.flags & data_flags::B != 0 {
             self.run_cache = Some((tsn, len));
-        } else if let Some((end, bytes)) = self.run_cache {
-            if end + 1 == tsn {
-                let bytes = bytes + len;
-                self.run_cache = Some((tsn, bytes));
-                if bytes > self.config.max_message_size {
-                    self.protocol_violation(
-                        "message exceeds the maximum message size",
-                        wire::cause::OUT_OF_RESOURCE,
-                    );
-                }
-                return;
+        } else if let Some((end, bytes)) = self.run_cache
+            && end + 1 == tsn
+        {
+            let bytes = bytes + len;
+            self.run_cache = Some((tsn, bytes));
+            if bytes > self.config.max_message_size {
+                self.protocol_violation(
+                    "message exceeds the maximum message size",
+                    wire::cause::OUT_OF_RESOURCE,
+                );
             }
+            return;
         }
         if fwd_bytes <= self.config.max_message_size / 2 && self.data_frags.len() < 256 {
             return;
@@ -2324,13 +2323,13 @@ impl Association {
                 }
             }
             self.rtx.remove(&self.cum_acked);
-            if let Some((t, at)) = self.rtt_probe {
-                if t == self.cum_acked {
-                    if s.tx_count == 1 {
-                        self.rtt_sample(self.now.saturating_duration_since(at));
-                    }
-                    self.rtt_probe = None;
+            if let Some((t, at)) = self.rtt_probe
+                && t == self.cum_acked
+            {
+                if s.tx_count == 1 {
+                    self.rtt_sample(self.now.saturating_duration_since(at));
                 }
+                self.rtt_probe = None;
             }
         }
         if self.advanced_ack < self.cum_acked {
@@ -2386,15 +2385,15 @@ impl Association {
                         self.flight_size = self.flight_size.saturating_sub(c.data.len());
                     }
                     self.rtx.remove(&(base + off));
-                    if let Some((t, at)) = self.rtt_probe {
-                        if t == base + off {
-                            if c.tx_count == 1 {
-                                let r = self.now.saturating_duration_since(at);
-                                self.rtt_probe = None;
-                                self.rtt_sample(r);
-                            } else {
-                                self.rtt_probe = None;
-                            }
+                    if let Some((t, at)) = self.rtt_probe
+                        && t == base + off
+                    {
+                        if c.tx_count == 1 {
+                            let r = self.now.saturating_duration_since(at);
+                            self.rtt_probe = None;
+                            self.rtt_sample(r);
+                        } else {
+                            self.rtt_probe = None;
                         }
                     }
                 }
@@ -2439,10 +2438,10 @@ impl Association {
                 self.fast_rtx_pending = true;
             }
         }
-        if let Some(exit) = self.fast_recovery {
-            if self.cum_acked >= exit {
-                self.fast_recovery = None;
-            }
+        if let Some(exit) = self.fast_recovery
+            && self.cum_acked >= exit
+        {
+            self.fast_recovery = None;
         }
         // Initial slow start: ssthresh was seeded from the peer's first a_rwnd; it follows the
         // peer's window as that grows (section 7.2.1 allows an arbitrarily high initial
@@ -2560,17 +2559,17 @@ impl Association {
             }
         }
         // Drop the unsent rest of the message, if it is partly sent.
-        if let Some(s) = self.out_streams.get_mut(&key.0) {
-            if let Some(m) = s.queue.front() {
-                if m.mid == Some(key.2) && m.opts.unordered == key.1 {
-                    let rest = m.data.len() - m.offset;
-                    s.queue.pop_front();
-                    s.queued -= rest.min(s.queued);
-                    self.queued_total -= rest.min(self.queued_total);
-                    if self.current == Some(key.0) {
-                        self.current = None;
-                    }
-                }
+        if let Some(s) = self.out_streams.get_mut(&key.0)
+            && let Some(m) = s.queue.front()
+            && m.mid == Some(key.2)
+            && m.opts.unordered == key.1
+        {
+            let rest = m.data.len() - m.offset;
+            s.queue.pop_front();
+            s.queued -= rest.min(s.queued);
+            self.queued_total -= rest.min(self.queued_total);
+            if self.current == Some(key.0) {
+                self.current = None;
             }
         }
         self.advance_abandoned();
@@ -2784,10 +2783,10 @@ impl Association {
         if req_seq != self.peer_next_req_seq {
             return rr::BAD_SEQ;
         }
-        if let Some(d) = &self.deferred_reset {
-            if d.seq == req_seq {
-                return rr::IN_PROGRESS;
-            }
+        if let Some(d) = &self.deferred_reset
+            && d.seq == req_seq
+        {
+            return rr::IN_PROGRESS;
         }
         let ids: Vec<u16> = streams
             .chunks_exact(2)
@@ -2873,17 +2872,16 @@ impl Association {
                 let ok = result == rr::PERFORMED || result == rr::NOTHING_TO_DO;
                 for s in &r.streams {
                     self.paused.remove(s);
-                    if ok {
-                        if let Some(o) = self.out_streams.get_mut(s) {
-                            o.next_ssn = 0;
-                            o.next_umid = 0;
-                        }
+                    if ok && let Some(o) = self.out_streams.get_mut(s) {
+                        o.next_ssn = 0;
+                        o.next_umid = 0;
                     }
-                    if let Some(o) = self.out_streams.get_mut(s) {
-                        if !o.queue.is_empty() && !o.in_ready {
-                            o.in_ready = true;
-                            self.ready.push_back(*s);
-                        }
+                    if let Some(o) = self.out_streams.get_mut(s)
+                        && !o.queue.is_empty()
+                        && !o.in_ready
+                    {
+                        o.in_ready = true;
+                        self.ready.push_back(*s);
                     }
                 }
                 if ok {

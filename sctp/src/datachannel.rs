@@ -454,7 +454,7 @@ impl DataChannels {
         // The peer opens ids of the other parity.
         match self.role {
             DtlsRole::Client => id % 2 == 1,
-            DtlsRole::Server => id % 2 == 0,
+            DtlsRole::Server => id.is_multiple_of(2),
         }
     }
 
@@ -598,17 +598,16 @@ impl DataChannels {
                 }
             }
             Some(&MSG_ACK) => {
-                if let Some(ch) = self.channels.get_mut(&id) {
-                    if !ch.acked {
-                        ch.acked = true;
-                        let (label, protocol) =
-                            (ch.config.label.clone(), ch.config.protocol.clone());
-                        self.events.push_back(DataChannelEvent::ChannelOpen {
-                            id,
-                            label,
-                            protocol,
-                        });
-                    }
+                if let Some(ch) = self.channels.get_mut(&id)
+                    && !ch.acked
+                {
+                    ch.acked = true;
+                    let (label, protocol) = (ch.config.label.clone(), ch.config.protocol.clone());
+                    self.events.push_back(DataChannelEvent::ChannelOpen {
+                        id,
+                        label,
+                        protocol,
+                    });
                 }
             }
             _ => {}

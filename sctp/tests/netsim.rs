@@ -96,10 +96,10 @@ impl Sim {
         for t in self.ep.iter().filter_map(|e| e.poll_timeout()) {
             next = Some(next.map_or(t, |n| n.min(t)));
         }
-        if let Some(n) = next {
-            if n > now {
-                self.net.advance_to(n);
-            }
+        if let Some(n) = next
+            && n > now
+        {
+            self.net.advance_to(n);
         }
         let now = self.net.now();
         for e in self.ep.iter_mut() {

@@ -397,10 +397,11 @@ impl DtlsDecoder {
             None
         } else {
             let key = (f.msg_type.as_u8(), f.message_seq, f.length, 0);
-            if !self.partials.contains_key(&key) && self.partials.len() >= MAX_PARTIALS {
-                if let Some(k) = self.partials.keys().next().copied() {
-                    self.partials.remove(&k);
-                }
+            if !self.partials.contains_key(&key)
+                && self.partials.len() >= MAX_PARTIALS
+                && let Some(k) = self.partials.keys().next().copied()
+            {
+                self.partials.remove(&k);
             }
             let p = self.partials.entry(key).or_insert_with(|| Partial {
                 body: vec![0; len],

@@ -285,12 +285,11 @@ async fn run(s: &mut Session, mut role: Role, shared: &Shared) -> String {
         }
         tokio::select! {
             r = s.socket.recv_from(&mut buf) => {
-                if let Ok((n, from)) = r {
-                    if let Some(d) = buf.get(..n) {
+                if let Ok((n, from)) = r
+                    && let Some(d) = buf.get(..n) {
                         s.last_rx = Instant::now();
                         s.pc.handle_receive(s.last_rx, s.local, from, d);
                     }
-                }
                 s.drain_socket(&mut buf);
             }
             () = sleep_until(wake) => s.pc.handle_timeout(Instant::now()),
