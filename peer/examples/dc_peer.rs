@@ -12,38 +12,14 @@
 //! same over it. Exit 0 when every echo came back identical and in order.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
+mod common;
+
 use std::collections::VecDeque;
-use std::io::{Read, Write};
-use std::net::{TcpStream, UdpSocket};
+use std::net::UdpSocket;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use sansrtc::{ChannelOptions, Config, Event, PeerConnection};
-use serde_json::{Value, json};
-
-fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
-    let hostport = url
-        .strip_prefix("http://")
-        .ok_or("url must start with http://")?
-        .trim_end_matches('/');
-    let mut s = TcpStream::connect(hostport).map_err(|e| format!("connect {hostport}: {e}"))?;
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).map_err(|e| e.to_string())?;
-    let text = String::from_utf8_lossy(&resp);
-    let (head, body) = text.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
-    let status = head.split(' ').nth(1).unwrap_or("");
-    if !status.starts_with('2') {
-        return Err(format!("{method} {path}: HTTP {status}: {body}"));
-    }
-    serde_json::from_str(body).map_err(|e| format!("{method} {path}: bad JSON ({e}): {body}"))
-}
 
 fn message(i: usize) -> (bool, Vec<u8>) {
     // Mixed sizes 1..=2000 B, plus a few large ones (16 KiB, 64 KiB).
@@ -72,35 +48,11 @@ fn run(url: &str, role: &str, count: usize) -> Result<(), String> {
     let mut pc = PeerConnection::new(Config::default(), start).map_err(|e| e.to_string())?;
     pc.add_local_address(start, local)
         .map_err(|e| e.to_string())?;
-    let session_id;
     if role == "offer" {
         pc.create_data_channel(start, "echo", ChannelOptions::default())
             .map_err(|e| e.to_string())?;
-        let offer = pc.create_offer(start).map_err(|e| e.to_string())?;
-        let r = http(
-            url,
-            "POST",
-            "/offer",
-            Some(&json!({"type": "offer", "sdp": offer, "mode": "echo"})),
-        )?;
-        session_id = r["id"].as_str().unwrap_or("").to_owned();
-        let answer = r["sdp"].as_str().ok_or("no sdp in answer")?;
-        pc.set_remote_answer(Instant::now(), answer)
-            .map_err(|e| format!("set_remote_answer: {e}\n{answer}"))?;
-    } else {
-        let r = http(url, "GET", "/offer?mode=echo", None)?;
-        session_id = r["id"].as_str().unwrap_or("").to_owned();
-        let offer = r["sdp"].as_str().ok_or("no sdp in offer")?;
-        let answer = pc
-            .create_answer(Instant::now(), offer)
-            .map_err(|e| format!("create_answer: {e}\n{offer}"))?;
-        http(
-            url,
-            "POST",
-            "/answer",
-            Some(&json!({"id": session_id, "type": "answer", "sdp": answer})),
-        )?;
     }
+    let session_id = common::exchange(&mut pc, url, role, "echo")?.session_id;
     eprintln!(
         "dc_peer: signaling done ({role}, session {session_id}) in {:?}",
         start.elapsed()

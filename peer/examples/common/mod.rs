@@ -1,0 +1,90 @@
+//! What the examples share: a blocking HTTP/1.1 JSON client for the signaling protocol of
+//! `interop/py` (`/offer`, `/answer`, `/stats`), and the offer/answer exchange over it.
+// Each example is its own crate and uses only part of this module.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use sansrtc::PeerConnection;
+use serde_json::{Value, json};
+
+/// One request (`Connection: close`); the 2xx response body parsed as JSON.
+pub fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
+    let hostport = url
+        .strip_prefix("http://")
+        .ok_or("url must start with http://")?
+        .trim_end_matches('/');
+    let mut s = TcpStream::connect(hostport).map_err(|e| format!("connect {hostport}: {e}"))?;
+    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&resp);
+    let (head, body) = text.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
+    let status = head.split(' ').nth(1).unwrap_or("");
+    if !status.starts_with('2') {
+        return Err(format!("{method} {path}: HTTP {status}: {body}"));
+    }
+    serde_json::from_str(body).map_err(|e| format!("{method} {path}: bad JSON ({e}): {body}"))
+}
+
+/// The SDPs of one exchange, and the peer's session id.
+pub struct Exchanged {
+    pub session_id: String,
+    pub offer: String,
+    pub answer: String,
+}
+
+/// `role` "offer": our offer goes to `POST /offer` (with `mode`), the answer it returns is
+/// applied. Otherwise we fetch the peer's offer (`GET /offer?mode=`), answer it and
+/// `POST /answer`. Transceivers and channels must already be added.
+pub fn exchange(
+    pc: &mut PeerConnection,
+    url: &str,
+    role: &str,
+    mode: &str,
+) -> Result<Exchanged, String> {
+    if role == "offer" {
+        let offer = pc.create_offer(Instant::now()).map_err(|e| e.to_string())?;
+        let r = http(
+            url,
+            "POST",
+            "/offer",
+            Some(&json!({"type": "offer", "sdp": offer, "mode": mode})),
+        )?;
+        let session_id = r["id"].as_str().unwrap_or("").to_owned();
+        let answer = r["sdp"].as_str().ok_or("no sdp in answer")?.to_owned();
+        pc.set_remote_answer(Instant::now(), &answer)
+            .map_err(|e| format!("set_remote_answer: {e}\n{answer}"))?;
+        Ok(Exchanged {
+            session_id,
+            offer,
+            answer,
+        })
+    } else {
+        let r = http(url, "GET", &format!("/offer?mode={mode}"), None)?;
+        let session_id = r["id"].as_str().unwrap_or("").to_owned();
+        let offer = r["sdp"].as_str().ok_or("no sdp in offer")?.to_owned();
+        let answer = pc
+            .create_answer(Instant::now(), &offer)
+            .map_err(|e| format!("create_answer: {e}\n{offer}"))?;
+        http(
+            url,
+            "POST",
+            "/answer",
+            Some(&json!({"id": session_id, "type": "answer", "sdp": answer})),
+        )?;
+        Ok(Exchanged {
+            session_id,
+            offer,
+            answer,
+        })
+    }
+}
