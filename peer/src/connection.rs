@@ -169,6 +169,8 @@ pub struct PeerConnection {
     closed: bool,
     media: Media,
     dtls_role: Option<sansrtc_dtls::Role>,
+    /// The peer's `a=max-message-size` once its description is applied.
+    remote_max_message_size: Option<u64>,
     media_out: Vec<MediaOut>,
 }
 
@@ -192,6 +194,9 @@ struct Remote {
     setup: Setup,
     /// `a=sctp-port` of an accepted data channel section; `None` without one.
     sctp_port: Option<u16>,
+    /// The largest message the peer accepts (RFC 8841 section 6: `a=max-message-size`,
+    /// 65536 when absent, 0 for no limit, which is kept as `u64::MAX`).
+    max_message_size: u64,
     candidates: Vec<Candidate>,
 }
 
@@ -233,6 +238,7 @@ impl PeerConnection {
             closed: false,
             media,
             dtls_role: None,
+            remote_max_message_size: None,
             media_out: Vec::new(),
         })
     }
@@ -558,6 +564,7 @@ impl PeerConnection {
 
     /// Sends a binary message on channel `id` (PPID 53, or 57 when empty).
     pub fn send(&mut self, now: Instant, id: u16, data: &[u8]) -> Result<(), Error> {
+        self.check_message_size(data.len())?;
         let s = self.sctp_mut()?;
         s.send_binary(now, id, Bytes::copy_from_slice(data))?;
         self.pump(now);
@@ -566,10 +573,27 @@ impl PeerConnection {
 
     /// Sends a text message on channel `id` (PPID 51, or 56 when empty).
     pub fn send_text(&mut self, now: Instant, id: u16, text: &str) -> Result<(), Error> {
+        self.check_message_size(text.len())?;
         let s = self.sctp_mut()?;
         s.send_text(now, id, text)?;
         self.pump(now);
         Ok(())
+    }
+
+    /// The largest data channel message the peer accepts, from its description's
+    /// `a=max-message-size` (RFC 8841 section 6; 65536 when absent, `u64::MAX` for its "0",
+    /// no limit); `None` before a description with a data channel section is applied.
+    /// [`send`](Self::send) and [`send_text`](Self::send_text) refuse larger messages with
+    /// [`Error::MessageTooLarge`].
+    pub fn remote_max_message_size(&self) -> Option<u64> {
+        self.remote_max_message_size
+    }
+
+    fn check_message_size(&self, size: usize) -> Result<(), Error> {
+        match self.remote_max_message_size {
+            Some(max) if size as u64 > max => Err(Error::MessageTooLarge { size, max }),
+            _ => Ok(()),
+        }
     }
 
     /// Closes channel `id` (RFC 8831 section 6.7: outgoing stream reset);
@@ -932,9 +956,13 @@ impl PeerConnection {
             });
         }
         let setup = sdp.setup_for(idx).unwrap_or(Setup::Actpass);
-        let sctp_port = data_idx
-            .and_then(|i| sdp.media.get(i))
-            .map(|m| m.sctp_port().unwrap_or(SCTP_PORT));
+        let data_section = data_idx.and_then(|i| sdp.media.get(i));
+        let sctp_port = data_section.map(|m| m.sctp_port().unwrap_or(SCTP_PORT));
+        let max_message_size = match data_section.and_then(|m| m.max_message_size()) {
+            None => 65_536,
+            Some(0) => u64::MAX,
+            Some(n) => n,
+        };
         // BUNDLE: the candidates may sit in any (usually the first) m-section.
         let mut candidates = Vec::new();
         for m in &sdp.media {
@@ -952,6 +980,7 @@ impl PeerConnection {
             fingerprints,
             setup,
             sctp_port,
+            max_message_size,
             candidates,
         })
     }
@@ -991,6 +1020,7 @@ impl PeerConnection {
         agent.end_of_remote_candidates(now);
         self.dtls = Some(dtls);
         self.dtls_role = Some(role);
+        self.remote_max_message_size = remote.sctp_port.map(|_| remote.max_message_size);
         // Without a data channel section (a media-only peer) there is no SCTP association.
         self.sctp = remote
             .sctp_port

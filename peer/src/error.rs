@@ -50,6 +50,14 @@ pub enum Error {
     Srtp(String),
     /// An RTP/RTCP packet could not be written.
     Rtp(String),
+    /// A data channel message is larger than the peer's `a=max-message-size` (RFC 8841
+    /// section 6): the peer could not receive it.
+    MessageTooLarge {
+        /// The message's size in bytes.
+        size: usize,
+        /// The peer's limit.
+        max: u64,
+    },
 }
 
 impl fmt::Display for Error {
@@ -66,6 +74,10 @@ impl fmt::Display for Error {
             Error::QueueFull { what, cap } => write!(f, "{what} is full (cap {cap})"),
             Error::Closed => f.write_str("the peer connection is closed"),
             Error::UnknownMid => f.write_str("no transceiver has this mid"),
+            Error::MessageTooLarge { size, max } => write!(
+                f,
+                "message of {size} bytes exceeds the peer's max-message-size {max}"
+            ),
             Error::Srtp(e) => write!(f, "SRTP: {e}"),
             Error::Rtp(e) => write!(f, "RTP: {e}"),
         }

@@ -486,3 +486,44 @@ fn close_connection_tells_the_peer() {
             .any(|e| matches!(e, Event::DtlsClosed { .. }))
     });
 }
+
+#[test]
+fn the_peers_max_message_size_is_enforced_on_send() {
+    // b's answer announces 1000 bytes instead of our default 262144 (RFC 8841 section 6).
+    let mut p = Pair::with_answer(7, clean_link(), CryptoBackend::InsecureDeterministic, |a| {
+        assert!(a.contains("a=max-message-size:262144\r\n"), "{a}");
+        a.replace("a=max-message-size:262144", "a=max-message-size:1000")
+    });
+    assert_eq!(p.a.remote_max_message_size(), Some(1000));
+    assert_eq!(p.b.remote_max_message_size(), Some(262_144));
+    let now = p.net.now();
+    p.a.create_data_channel(now, "limited", ChannelOptions::default())
+        .unwrap();
+    p.run_until(Duration::from_secs(10), |p| {
+        open_id(&p.a_events, "limited").is_some() && open_id(&p.b_events, "limited").is_some()
+    });
+    let ch = open_id(&p.a_events, "limited").unwrap();
+    let now = p.net.now();
+    assert_eq!(
+        p.a.send(now, ch, &[7u8; 1001]),
+        Err(sansrtc::Error::MessageTooLarge {
+            size: 1001,
+            max: 1000
+        })
+    );
+    assert_eq!(
+        p.a.send_text(now, ch, &"x".repeat(1001)),
+        Err(sansrtc::Error::MessageTooLarge {
+            size: 1001,
+            max: 1000
+        })
+    );
+    p.a.send(now, ch, &[7u8; 1000]).unwrap();
+    // b's own limit for a is a's announced 262144: larger messages flow the other way.
+    p.b.send(now, ch, &[9u8; 5000]).unwrap();
+    p.run_until(Duration::from_secs(10), |p| {
+        !messages(&p.b_events, ch).is_empty() && !messages(&p.a_events, ch).is_empty()
+    });
+    assert_eq!(messages(&p.b_events, ch), vec![(true, vec![7u8; 1000])]);
+    assert_eq!(messages(&p.a_events, ch), vec![(true, vec![9u8; 5000])]);
+}
