@@ -150,14 +150,7 @@ fn run(url: &str, role: &str, count: usize) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_owned())
-    };
+    use common::arg;
     let url = arg("--url", "http://127.0.0.1:8701");
     let role = arg("--role", "offer");
     let count: usize = arg("--count", "1000").parse().unwrap_or(1000);

@@ -258,14 +258,7 @@ fn run(url: &str, role: &str, mode: &str, seconds: u64, loss_every: u64) -> Resu
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str, default: &str| -> String {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-            .unwrap_or_else(|| default.to_owned())
-    };
+    use common::arg;
     let url = arg("--url", "http://127.0.0.1:8702");
     let role = arg("--role", "offer");
     let mode = arg("--mode", "media");

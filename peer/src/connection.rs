@@ -653,16 +653,7 @@ impl PeerConnection {
         marker: bool,
         payload: &[u8],
     ) -> Result<(), Error> {
-        if self.closed {
-            return Err(Error::Closed);
-        }
-        let b = self
-            .media
-            .send_rtp(now, mid, None, payload_type, timestamp, marker, payload)?;
-        if let Some(a) = &mut self.agent {
-            a.send(now, b)?;
-        }
-        Ok(())
+        self.write_rtp(now, mid, None, payload_type, timestamp, marker, payload)
     }
 
     /// [`send_rtp`](Self::send_rtp) with the caller's sequence number (later `send_rtp`
@@ -683,13 +674,39 @@ impl PeerConnection {
         marker: bool,
         payload: &[u8],
     ) -> Result<(), Error> {
+        self.write_rtp(
+            now,
+            mid,
+            Some(sequence_number),
+            payload_type,
+            timestamp,
+            marker,
+            payload,
+        )
+    }
+
+    /// Both `send_rtp` flavours: `sequence_number` `None` takes the transceiver's next one.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the RTP header fields, flat, as in send_rtp"
+    )]
+    fn write_rtp(
+        &mut self,
+        now: Instant,
+        mid: &str,
+        sequence_number: Option<u16>,
+        payload_type: u8,
+        timestamp: u32,
+        marker: bool,
+        payload: &[u8],
+    ) -> Result<(), Error> {
         if self.closed {
             return Err(Error::Closed);
         }
         let b = self.media.send_rtp(
             now,
             mid,
-            Some(sequence_number),
+            sequence_number,
             payload_type,
             timestamp,
             marker,

@@ -10,6 +10,12 @@ use std::time::{Duration, Instant};
 use sansrtc::PeerConnection;
 use serde_json::{Value, json};
 
+/// The value after `--name` on the command line, or `default`.
+pub fn arg(name: &str, default: &str) -> String {
+    let mut args = std::env::args().skip_while(|a| a != name).skip(1);
+    args.next().unwrap_or_else(|| default.to_owned())
+}
+
 /// One request (`Connection: close`); the 2xx response body parsed as JSON.
 pub fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
     let hostport = url
