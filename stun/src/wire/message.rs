@@ -106,14 +106,16 @@ impl<T: AsRef<[u8]>> Message<T> {
         let mut hot = HotOffsets::default();
         let mut off = HEADER_LEN;
         while off < end {
-            let (Some(attr_type), Some(len)) = (be16(b, off), be16(b, off + 2)) else {
+            // One bounds check for the whole type-length header.
+            let Some(tl) = be32(b, off) else {
                 return Err(Error::Truncated {
                     what: "attribute header",
                     need: 4,
                     have: end - off,
                 });
             };
-            let len = usize::from(len);
+            let attr_type = (tl >> 16) as u16;
+            let len = (tl & 0xFFFF) as usize;
             let need = 4 + padded(len);
             if need > end - off {
                 return Err(Error::AttributeOverrun {
