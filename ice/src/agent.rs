@@ -372,9 +372,13 @@ impl Agent {
     }
 
     /// Our candidates so far (host, server-reflexive, relayed; learned peer-reflexive ones
-    /// too, which are not signaled).
+    /// too, which are not signaled). With [`Config::relay_only`], host and server-reflexive
+    /// ones are left out.
     pub fn local_candidates(&self) -> impl Iterator<Item = &Candidate> {
-        self.locals.iter().map(|l| &l.cand)
+        self.locals
+            .iter()
+            .filter(|l| self.announced(l.cand.kind))
+            .map(|l| &l.cand)
     }
 
     /// The peer's candidates (signaled and peer-reflexive).
@@ -481,7 +485,13 @@ impl Agent {
         self.gathering_started = true;
         self.gathering_complete = false;
         if !self.config.lite {
-            for server in self.config.stun_servers.clone() {
+            // A relay-only agent gathers no server-reflexive address: it would reveal ours.
+            let stun_servers = if self.config.relay_only {
+                Vec::new()
+            } else {
+                self.config.stun_servers.clone()
+            };
+            for server in stun_servers {
                 if same_family(server, addr) {
                     self.start_gather(now, addr, server);
                 }
@@ -861,10 +871,10 @@ impl Agent {
             addr,
             local_pref,
         });
-        if kind != CandidateKind::PeerReflexive {
+        if kind != CandidateKind::PeerReflexive && self.announced(kind) {
             self.push_event(Event::LocalCandidate(cand.clone()));
         }
-        if kind == CandidateKind::Host {
+        if kind == CandidateKind::Host && !self.config.relay_only {
             let li = self.locals.len() - 1;
             self.pair_local(li);
         }
@@ -873,8 +883,21 @@ impl Agent {
 }
 
 impl Agent {
-    fn pairable(l: &Local) -> bool {
-        matches!(l.cand.kind, CandidateKind::Host | CandidateKind::Relayed)
+    /// Whether a local candidate of this kind is signaled and shown (relay-only hides host
+    /// and server-reflexive ones).
+    fn announced(&self, kind: CandidateKind) -> bool {
+        !self.config.relay_only
+            || !matches!(kind, CandidateKind::Host | CandidateKind::ServerReflexive)
+    }
+
+    /// Whether checks may be sent from, and received on, this local candidate (a host base
+    /// or a relayed address; relay-only: relayed only).
+    fn pairable(relay_only: bool, l: &Local) -> bool {
+        match l.cand.kind {
+            CandidateKind::Host => !relay_only,
+            CandidateKind::Relayed => true,
+            CandidateKind::ServerReflexive | CandidateKind::PeerReflexive => false,
+        }
     }
 
     fn pair_local(&mut self, li: usize) {
@@ -908,7 +931,7 @@ impl Agent {
             return Some(i);
         }
         let (l, r) = (self.locals.get(li)?, self.remotes.get(ri)?);
-        if !Self::pairable(l) || !same_family(l.addr, r.addr) {
+        if !Self::pairable(self.config.relay_only, l) || !same_family(l.addr, r.addr) {
             return None;
         }
         let priority = self.compute_priority(l.cand.priority, r.cand.priority);
@@ -1330,7 +1353,7 @@ impl Agent {
         let Some(li) = self
             .locals
             .iter()
-            .position(|l| l.addr == local && Self::pairable(l))
+            .position(|l| l.addr == local && Self::pairable(self.config.relay_only, l))
         else {
             self.stats.dropped += 1;
             return;

@@ -70,6 +70,15 @@ pub struct Config {
     /// TURN servers for relayed candidates (one allocation per server, from the first host
     /// address of the same family).
     pub turn_servers: Vec<TurnServer>,
+    /// Relay-only transport policy (W3C `RTCIceTransportPolicy` `"relay"`):
+    /// host addresses only serve as bases for the TURN allocations; no server-reflexive
+    /// gathering; only relayed candidates are announced ([`Event::LocalCandidate`], the
+    /// [`local_candidates`] getter) and paired, and checks arriving on a host address are
+    /// dropped. The peer can then only learn relay addresses. Default `false` (`"all"`).
+    ///
+    /// [`Event::LocalCandidate`]: crate::Event::LocalCandidate
+    /// [`local_candidates`]: crate::Agent::local_candidates
+    pub relay_only: bool,
     /// Pacing of checks, Ta (RFC 8445 section 14.2). Default 50 ms.
     pub ta: Duration,
     /// Initial retransmission timeout of a check or a STUN Binding (RFC 8445 section 14.3:
@@ -125,6 +134,7 @@ impl Default for Config {
             local_credentials: None,
             stun_servers: Vec::new(),
             turn_servers: Vec::new(),
+            relay_only: false,
             ta: Duration::from_millis(50),
             rto: Duration::from_millis(500),
             max_rto: Duration::from_millis(1600),

@@ -511,3 +511,122 @@ fn zero_nomination_timeout_nominates_without_waiting() {
     );
     assert!(t <= RTT * 4, "{t:?}");
 }
+
+/// Relay-only policy (W3C `iceTransportPolicy: "relay"`): on public hosts, where the direct
+/// host pair would win, the relay-only side announces and uses nothing but its relayed
+/// candidate, and a check the peer sends to its host address is dropped. With both sides
+/// relay-only, the pair is relayed at both ends.
+#[test]
+fn relay_only_announces_and_selects_only_the_relay() {
+    for both in [false, true] {
+        let mut a = Config::new(Role::Controlling);
+        a.relay_only = true;
+        let mut b = Config::new(Role::Controlled);
+        b.relay_only = both;
+        let mut w = World::new(
+            7,
+            Opts {
+                turn: true,
+                a,
+                b,
+                ..Opts::default()
+            },
+        );
+        assert!(
+            w.run_until(Duration::from_secs(30), World::both_connected),
+            "both={both}: {:?} {:?}",
+            w.a.agent.state(),
+            w.b.agent.state()
+        );
+        let announced: Vec<CandidateKind> =
+            w.a.events
+                .iter()
+                .filter_map(|(_, e)| match e {
+                    Event::LocalCandidate(c) => Some(c.kind),
+                    _ => None,
+                })
+                .collect();
+        assert_eq!(announced, vec![CandidateKind::Relayed], "both={both}");
+        assert!(
+            w.a.agent
+                .local_candidates()
+                .all(|c| c.kind == CandidateKind::Relayed),
+            "both={both}"
+        );
+        // No server-reflexive gathering either, though a STUN server is configured.
+        assert!(w.a.agent.local_candidates().count() == 1, "both={both}");
+        let (l, r) = selected_kinds(w.a.selected().last().unwrap());
+        assert_eq!(l, CandidateKind::Relayed, "both={both}");
+        let (bl, _) = selected_kinds(w.b.selected().last().unwrap());
+        if both {
+            assert_eq!((r, bl), (CandidateKind::Relayed, CandidateKind::Relayed));
+        } else {
+            // B (policy "all") uses its host candidate; A reaches it through its relay.
+            assert_eq!(bl, CandidateKind::Host);
+            assert_eq!(r, CandidateKind::Host);
+        }
+        let (a_local, _) = w.a.agent.selected_pair().unwrap();
+        assert_ne!(a_local, w.a.host, "both={both}");
+        // Data crosses the relay: B gets it on its host socket (or as relayed Data).
+        let now = w.net.now();
+        w.a.agent.send(now, b"\x80relayed").unwrap();
+        w.b.agent.send(now, b"\x80back").unwrap();
+        w.run_until(Duration::from_secs(2), |w| {
+            let got = |s: &common::Side, m: &[u8]| {
+                s.app.iter().any(|d| d == m)
+                    || s.events
+                        .iter()
+                        .any(|(_, e)| matches!(e, Event::Data { data, .. } if data == m))
+            };
+            got(&w.b, b"\x80relayed") && got(&w.a, b"\x80back")
+        });
+        assert!(
+            w.a.events
+                .iter()
+                .any(|(_, e)| matches!(e, Event::Data { data, .. } if data == b"\x80back")),
+            "both={both}: A receives through its relay"
+        );
+        assert!(w.a.app.is_empty(), "both={both}: nothing reached A's host");
+    }
+}
+
+/// A relay-only agent drops a check sent straight to its host address (the peer could only
+/// know it from elsewhere): no response, no pair.
+#[test]
+fn relay_only_drops_checks_to_the_host_address() {
+    let mut a = Config::new(Role::Controlling);
+    a.relay_only = true;
+    let mut w = World::new(
+        9,
+        Opts {
+            turn: true,
+            a,
+            ..Opts::default()
+        },
+    );
+    // B is told A's host address out of band.
+    let now = w.net.now();
+    let host = Candidate::new(
+        CandidateKind::Host,
+        w.a.host,
+        sansrtc_ice::candidate::priority(CandidateKind::Host, 65535, 1),
+        "leak",
+        1,
+    );
+    w.b.agent.add_remote_candidate(now, host).unwrap();
+    let dropped_before = w.a.agent.stats().dropped;
+    assert!(w.run_until(Duration::from_secs(30), World::both_connected));
+    assert!(w.a.agent.stats().dropped > dropped_before);
+    assert!(
+        w.a.app.is_empty(),
+        "nothing was answered or delivered on A's host"
+    );
+    let (l, _) = selected_kinds(w.a.selected().last().unwrap());
+    assert_eq!(l, CandidateKind::Relayed);
+    let (_, br) = selected_kinds(w.b.selected().last().unwrap());
+    assert_ne!(
+        br,
+        CandidateKind::Host,
+        "B must not select A's host address"
+    );
+}
