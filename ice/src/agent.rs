@@ -1835,8 +1835,12 @@ impl Agent {
                 self.push_event(Event::GatheringComplete);
             }
         }
+        // Trickle ICE (RFC 8838): the check list fails only once the peer's end-of-candidates
+        // is in and our own gathering is done too; a relayed candidate (the only kind a
+        // relay-only agent pairs) comes a few round trips after the peer's may all be in.
         if self.state == IceState::Checking
             && self.remote_end_of_candidates
+            && self.gathering_complete
             && !self.config.lite
             && self.selected.is_none_or(|s| s.pair.is_none())
             && self.triggered.is_empty()

@@ -630,3 +630,31 @@ fn relay_only_drops_checks_to_the_host_address() {
         "B must not select A's host address"
     );
 }
+
+/// The peer's candidates and end-of-candidates arrive before our TURN allocation has
+/// answered (a non-trickle answer right after the offer): a relay-only agent has no pair
+/// yet, and must wait for its relayed candidate instead of failing the check list.
+#[test]
+fn relay_only_waits_for_its_allocation_before_failing() {
+    let mut a = Config::new(Role::Controlling);
+    a.relay_only = true;
+    let mut w = World::new(
+        11,
+        Opts {
+            turn: true,
+            a,
+            signal: false,
+            ..Opts::default()
+        },
+    );
+    let now = w.net.now();
+    let host_b = w.b.agent.local_candidates().next().unwrap().clone();
+    w.a.agent.add_remote_candidate(now, host_b).unwrap();
+    w.a.agent.end_of_remote_candidates(now);
+    assert_eq!(w.a.agent.pair_count(), 0);
+    assert_ne!(w.a.agent.state(), IceState::Failed);
+    assert!(w.run_until(Duration::from_secs(30), World::both_connected));
+    let (l, r) = selected_kinds(w.a.selected().last().unwrap());
+    assert_eq!((l, r), (CandidateKind::Relayed, CandidateKind::Host));
+    assert!(w.a.state_at(IceState::Failed).is_none());
+}
