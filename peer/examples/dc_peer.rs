@@ -5,11 +5,18 @@
 //! ```text
 //! dc_peer --url http://127.0.0.1:8701 --role offer  --count 1000
 //! dc_peer --url http://127.0.0.1:8701 --role answer --count 1000
+//! dc_peer --url http://127.0.0.1:8701 --role offer --count 1000 \
+//!     --turn turn:127.0.0.1:3478 --turn-user webrtc --turn-pass webrtc-pass --relay-only
 //! ```
 //! `offer`: we offer (POST /offer, mode echo), open channel `echo`, send `count` messages of
 //! mixed type and size, and check every echo. `answer`: we answer the peer's offer
 //! (GET /offer?mode=echo, POST /answer); the peer's `echo` channel opens here and we do the
 //! same over it. Exit 0 when every echo came back identical and in order.
+//!
+//! `--stun`, `--turn` (+ `--turn-user`, `--turn-pass`) and `--relay-only` configure ICE
+//! servers and the relay-only policy (see `common::ice_servers_from_args`). The selected
+//! pair is printed (`dc_peer: selected pair local L remote R (relayed|host)`); with
+//! `--relay-only`, a selected local address that is our own socket's fails the run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
@@ -19,7 +26,7 @@ use std::net::UdpSocket;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use sansrtc::{ChannelOptions, Config, Event, PeerConnection};
+use sansrtc::{ChannelOptions, Config, Event, IceState, PeerConnection};
 
 fn message(i: usize) -> (bool, Vec<u8>) {
     // Mixed sizes 1..=2000 B, plus a few large ones (16 KiB, 64 KiB).
@@ -45,14 +52,31 @@ fn run(url: &str, role: &str, count: usize) -> Result<(), String> {
     let socket = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     let local = socket.local_addr().map_err(|e| e.to_string())?;
     let start = Instant::now();
-    let mut pc = PeerConnection::new(Config::default(), start).map_err(|e| e.to_string())?;
+    let mut config = Config::default();
+    common::ice_servers_from_args(&mut config)?;
+    let relay_only = config.ice.relay_only;
+    let mut pc = PeerConnection::new(config, start).map_err(|e| e.to_string())?;
     pc.add_local_address(start, local)
         .map_err(|e| e.to_string())?;
     if role == "offer" {
         pc.create_data_channel(start, "echo", ChannelOptions::default())
             .map_err(|e| e.to_string())?;
     }
-    let session_id = common::exchange(&mut pc, url, role, "echo")?.session_id;
+    let ex = common::exchange(&mut pc, url, role, "echo")?;
+    let ours = if role == "offer" {
+        &ex.offer
+    } else {
+        &ex.answer
+    };
+    let candidates: Vec<&str> = ours
+        .lines()
+        .filter(|l| l.starts_with("a=candidate:"))
+        .collect();
+    eprintln!(
+        "dc_peer: our description has {} candidate(s): {candidates:?}",
+        candidates.len()
+    );
+    let session_id = ex.session_id;
     eprintln!(
         "dc_peer: signaling done ({role}, session {session_id}) in {:?}",
         start.elapsed()
@@ -65,6 +89,7 @@ fn run(url: &str, role: &str, count: usize) -> Result<(), String> {
     let mut channel = None;
     let mut buf = vec![0u8; 65536];
     let mut sent_at = start;
+    let mut selected = None;
     loop {
         let now = Instant::now();
         if now > deadline {
@@ -107,12 +132,31 @@ fn run(url: &str, role: &str, count: usize) -> Result<(), String> {
                     echoed += 1;
                     bytes += data.len();
                 }
+                Event::SelectedPair { local: l, remote } => {
+                    // Our socket's own address is the host candidate; anything else is the
+                    // relayed address the TURN server allocated for us.
+                    let kind = if l == local { "host" } else { "relayed" };
+                    eprintln!(
+                        "dc_peer: selected pair local {l} remote {remote} ({kind}) after {:?}",
+                        start.elapsed()
+                    );
+                    if relay_only && l == local {
+                        return Err(format!("relay-only, but the host address {l} was selected"));
+                    }
+                    selected = Some((l, remote, kind));
+                }
+                Event::IceStateChanged(IceState::Failed) => {
+                    return Err(format!("ICE failed after {:?}", start.elapsed()));
+                }
                 Event::DtlsClosed { reason } => return Err(format!("DTLS closed: {reason}")),
                 Event::SctpClosed { reason } => return Err(format!("SCTP closed: {reason}")),
                 other => eprintln!("dc_peer: {other:?} at {:?}", start.elapsed()),
             }
         }
         if channel.is_some() && echoed == count {
+            if let Some((l, remote, kind)) = selected {
+                println!("dc_peer: selected pair local {l} remote {remote} ({kind})");
+            }
             println!(
                 "dc_peer: OK {role}: {count} messages ({bytes} B) echoed identical in order in {:?} (connected+open after {:?})",
                 sent_at.elapsed(),

@@ -17,6 +17,7 @@
 //! requires 20 text messages to come back. `--loss-every N` drops every Nth RTP datagram in
 //! each direction at the socket (a lossy link without netem): the NACK repair both ways
 //! shows in the counters (`rtp_retransmitted`, `nacks_sent`) and in the peer's stats.
+//! `--stun`, `--turn` (+ `--turn-user`, `--turn-pass`) and `--relay-only` as in `dc_peer`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
@@ -26,7 +27,7 @@ use std::net::UdpSocket;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use sansrtc::{ChannelOptions, Config, Direction, Event, MediaKind, PeerConnection};
+use sansrtc::{ChannelOptions, Config, Direction, Event, MediaKind, PeerConnection, VideoCodec};
 use serde_json::{Value, json};
 
 #[derive(Default)]
@@ -77,8 +78,13 @@ fn run(url: &str, role: &str, mode: &str, seconds: u64, loss_every: u64) -> Resu
     let local = socket.local_addr().map_err(|e| e.to_string())?;
     let start = Instant::now();
     let mut config = Config::default();
+    common::ice_servers_from_args(&mut config)?;
     config.media.answer_audio = Some(Direction::SendRecv);
     config.media.answer_video = Some(Direction::SendRecv);
+    // `--codec vp9|av1|h264|vp8`: offer and accept only that video codec.
+    if let Some(c) = VideoCodec::from_name(&common::arg("--codec", "")) {
+        config.media.video_codecs = vec![c];
+    }
     let mut pc = PeerConnection::new(config, start).map_err(|e| e.to_string())?;
     pc.add_local_address(start, local)
         .map_err(|e| e.to_string())?;
@@ -98,8 +104,8 @@ fn run(url: &str, role: &str, mode: &str, seconds: u64, loss_every: u64) -> Resu
     let mut kinds: BTreeMap<String, MediaKind> = BTreeMap::new();
     for (mid, kind, dir) in pc.transceivers() {
         eprintln!(
-            "media_echo: mid {mid} {kind:?} {dir:?} pts {:?}",
-            pc.payload_types(&mid)
+            "media_echo: mid {mid} {kind:?} {dir:?} codecs {:?}",
+            pc.codecs(&mid)
         );
         kinds.insert(mid.to_string(), kind);
     }

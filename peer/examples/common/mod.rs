@@ -16,6 +16,50 @@ pub fn arg(name: &str, default: &str) -> String {
     args.next().unwrap_or_else(|| default.to_owned())
 }
 
+/// Whether the bare flag `name` (no value) is on the command line.
+pub fn flag(name: &str) -> bool {
+    std::env::args().any(|a| a == name)
+}
+
+/// The ICE server flags shared by the examples, applied to `config.ice`:
+/// `--stun IP:PORT`, `--turn turn:IP:PORT[?transport=udp]` with `--turn-user NAME
+/// --turn-pass PASS`, and `--relay-only` (W3C `iceTransportPolicy: "relay"`: only the relayed
+/// candidate is announced and paired). Host names are not resolved (this runtime has no
+/// resolver); only UDP TURN is supported.
+pub fn ice_servers_from_args(config: &mut sansrtc::Config) -> Result<(), String> {
+    let stun = arg("--stun", "");
+    if !stun.is_empty() {
+        let addr = stun
+            .trim_start_matches("stun:")
+            .parse()
+            .map_err(|e| format!("--stun {stun}: {e}"))?;
+        config.ice.stun_servers.push(addr);
+    }
+    let turn = arg("--turn", "");
+    if !turn.is_empty() {
+        let (hostport, query) = turn
+            .trim_start_matches("turn:")
+            .split_once('?')
+            .unwrap_or((turn.trim_start_matches("turn:"), ""));
+        if !query.is_empty() && query != "transport=udp" {
+            return Err(format!("--turn {turn}: only transport=udp is supported"));
+        }
+        let server = hostport
+            .parse()
+            .map_err(|e| format!("--turn {turn}: want turn:IP:PORT ({e})"))?;
+        config.ice.turn_servers.push(sansrtc_ice::TurnServer {
+            server,
+            username: arg("--turn-user", ""),
+            password: arg("--turn-pass", ""),
+        });
+    }
+    config.ice.relay_only = flag("--relay-only");
+    if config.ice.relay_only && config.ice.turn_servers.is_empty() {
+        return Err("--relay-only needs --turn".into());
+    }
+    Ok(())
+}
+
 /// One request (`Connection: close`); the 2xx response body parsed as JSON.
 pub fn http(url: &str, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
     let hostport = url
