@@ -17,7 +17,7 @@ use sansrtc_sdp::{Attribute, Direction, HashFunction, SessionDescription, Setup,
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::media::{MID_URI, Media, MediaOut, Transceiver, local_codecs};
+use crate::media::{MID_URI, Media, MediaOut, Transceiver, VideoCodec, local_codecs};
 use crate::{MediaKind, MediaStats, RtpPacketIn};
 
 /// A datagram to send from local socket address `source` to `destination`.
@@ -218,7 +218,10 @@ impl PeerConnection {
         // RFC 8829 section 5.2.1: a 62-bit random session id.
         let session_id = rng.random::<u64>() >> 2;
         let cname = random_string(&mut rng, 16);
-        let media = Media::new(config.media.clone(), cname, _now);
+        // Its own seed, derived without a draw from `rng`: the draws that follow (ICE, DTLS,
+        // SSRCs) stay what they were, and so do recorded transcripts.
+        let media_seed = config.seed.map(|s| s ^ 0x7274_6370_5f69_7674);
+        let media = Media::new(config.media.clone(), cname, _now, media_seed);
         Ok(PeerConnection {
             config,
             rng,
@@ -287,6 +290,25 @@ impl PeerConnection {
             .find(|t| &*t.mid == mid)
             .map(|t| t.payload_types.clone())
             .unwrap_or_default()
+    }
+
+    /// The codecs negotiated on `mid`: payload type and encoding name (`VP9`, `opus`, ...),
+    /// in the answer's order (the first is the preferred one). Use
+    /// [`VideoCodec::from_name`](crate::VideoCodec::from_name) to map a name to our codecs.
+    pub fn codecs(&self, mid: &str) -> Vec<(u8, String)> {
+        self.media
+            .transceivers
+            .iter()
+            .find(|t| &*t.mid == mid)
+            .map(|t| t.codec_names.clone())
+            .unwrap_or_default()
+    }
+
+    /// The remote SSRCs we keep receiver state for on `mid` (statistics, NACK tracking): added
+    /// by the first packet of a source (up to `media.max_remote_ssrcs`), removed by its RTCP
+    /// BYE (RFC 3550 section 6.3.7).
+    pub fn remote_ssrcs(&self, mid: &str) -> Vec<u32> {
+        self.media.remote_ssrcs(mid)
     }
 
     /// Whether SRTP keys are derived (media can be sent).
@@ -388,7 +410,8 @@ impl PeerConnection {
         self.start_agent(now, IceRole::Controlling)?;
         let mut media = Vec::new();
         for t in &self.media.transceivers {
-            let mut m = MediaSpec::media(t.kind, &t.mid, t.direction, local_codecs(t.kind));
+            let codecs = local_codecs(t.kind, &self.config.media.video_codecs);
+            let mut m = MediaSpec::media(t.kind, &t.mid, t.direction, codecs);
             m.extensions = vec![MID_URI.to_owned()];
             if t.direction.sends() {
                 m.msid = Some((
@@ -469,9 +492,10 @@ impl PeerConnection {
             Setup::Active => sansrtc_dtls::Role::Client,
             _ => sansrtc_dtls::Role::Server,
         };
+        let video_codecs = &self.config.media.video_codecs;
         let caps = |kind: MediaKind, d: Option<Direction>, cname: &str| {
             d.map(|direction| jsep::MediaCapabilities {
-                codecs: local_codecs(kind),
+                codecs: local_codecs(kind, video_codecs),
                 extensions: vec![MID_URI.to_owned()],
                 direction,
                 msid: Some((cname.to_owned(), format!("{}-{}", kind.as_str(), cname))),
@@ -497,6 +521,7 @@ impl PeerConnection {
             max_message_size: self.config.max_message_size,
         };
         let mut answer = jsep::create_answer(&sdp, &spec)?;
+        prefer_codecs(&mut answer, &self.config.media.video_codecs)?;
         // Nothing accepted (say, a media-only offer to a data channel only configuration):
         // no transport to start.
         if !answer
@@ -751,7 +776,8 @@ impl PeerConnection {
         Ok(())
     }
 
-    /// Shuts everything down: SCTP SHUTDOWN, DTLS close_notify, then ICE stops. The last
+    /// Shuts everything down: SCTP SHUTDOWN, an RTCP BYE compound per negotiated transceiver
+    /// (SR/RR, SDES CNAME, BYE with our SSRC), DTLS close_notify, then ICE stops. The last
     /// datagrams are still returned by `poll_transmit`.
     pub fn close_connection(&mut self, now: Instant) {
         if self.closed {
@@ -761,6 +787,14 @@ impl PeerConnection {
             let _ = s.association_mut().shutdown(now);
         }
         self.pump(now);
+        // RFC 3550 section 6.3.7: a BYE for each of our sources, before the close_notify
+        // (after it the peer no longer reads SRTP).
+        let agent = &mut self.agent;
+        self.media.goodbye(now, |b| {
+            if let Some(a) = agent.as_mut() {
+                let _ = a.send(now, b);
+            }
+        });
         if let Some(d) = &mut self.dtls {
             d.close();
         }
@@ -1233,6 +1267,42 @@ impl PeerConnection {
 
 /// The sdes:mid extension id of a description (one id space per BUNDLE group, RFC 8843
 /// section 9.1.1).
+/// Orders the format list of each accepted video section of our answer by our codec
+/// preference (RFC 3264 section 6.1: the answerer lists its preferred first; the offerer then
+/// sends that one). Payload types we do not rank (none today) keep their place at the end.
+fn prefer_codecs(answer: &mut SessionDescription, prefs: &[VideoCodec]) -> Result<(), Error> {
+    for s in &mut answer.media {
+        let Some(ml) = s.media_line() else { continue };
+        if ml.media != "video" || ml.port == 0 || !ml.is_rtp() {
+            continue;
+        }
+        let codecs = s.codecs();
+        let rank = |pt: u8| {
+            codecs
+                .iter()
+                .find(|c| c.payload_type == pt)
+                .and_then(|c| VideoCodec::from_name(c.name()))
+                .and_then(|v| prefs.iter().position(|p| *p == v))
+                .unwrap_or(usize::MAX)
+        };
+        let mut pts: Vec<u8> = ml.payload_types().collect();
+        pts.sort_by_key(|pt| rank(*pt));
+        let formats: Vec<String> = pts.iter().map(u8::to_string).collect();
+        let line = format!(
+            "{} {} {} {}",
+            ml.media,
+            ml.port,
+            ml.proto,
+            formats.join(" ")
+        );
+        if s.line(0).is_some_and(|l| l.kind == 'm') {
+            s.remove_line(0);
+            s.insert_line(0, 'm', &line)?;
+        }
+    }
+    Ok(())
+}
+
 fn mid_ext_id(sdp: &SessionDescription) -> Option<u8> {
     (0..sdp.media.len())
         .flat_map(|i| sdp.extmaps_for(i))

@@ -13,7 +13,7 @@ pub mod fuzzing;
 pub use config::Config;
 pub use connection::{ChannelOptions, Event, PeerConnection, SignalingState, Stats, Transmit};
 pub use error::Error;
-pub use media::{MediaConfig, MediaStats, RtpPacketIn};
+pub use media::{MediaConfig, MediaStats, RtpPacketIn, VideoCodec};
 pub use sansrtc_dtls::{Certificate, CryptoBackend, Fingerprint};
 pub use sansrtc_ice::IceState;
 pub use sansrtc_sctp::datachannel::Reliability;

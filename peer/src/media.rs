@@ -9,11 +9,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use sansrtc_rtp::nack::{NackConfig, NackEvent, NackGenerator};
 use sansrtc_rtp::stats::{ReceiverStats, StatsConfig};
 use sansrtc_rtp::wire::rtcp::{
-    Nack, Pli, ReceiverReport, ReportBlock, SdesChunk, SdesItem, SenderReport, compound_len,
-    emit_compound, sdes_type,
+    Goodbye, Nack, Pli, ReceiverReport, ReportBlock, SdesChunk, SdesItem, SenderReport,
+    compound_len, emit_compound, sdes_type,
 };
 use sansrtc_rtp::{Extension, HeaderExtension, RtcpPacket, RtpPacket, RtpRepr, parse_compound};
 use sansrtc_sdp::jsep::{CodecSpec, MediaKind};
@@ -31,10 +33,17 @@ pub struct MediaConfig {
     /// channel only peer does; `Some(direction)` accepts Opus with that local wish (the
     /// answer is its intersection with the offer, RFC 3264 section 6.1). Default `None`.
     pub answer_audio: Option<Direction>,
-    /// The same for video (VP8). Default `None`.
+    /// The same for video (the codecs of [`MediaConfig::video_codecs`]). Default `None`.
     pub answer_video: Option<Direction>,
-    /// Interval of our RTCP reports (SR when we sent, RR otherwise, with SDES CNAME).
-    /// Default 1 s.
+    /// The video codecs we offer and accept, most preferred first: the order of our offer's
+    /// format list and of our answer's (RFC 3264 section 6.1 lets the answerer order by its
+    /// preference; the payload type numbers stay the offerer's). An empty list offers no
+    /// video transceiver (`create_offer` fails) and rejects offered video. Default VP8, VP9
+    /// (profile 0), AV1 (profile 0), H.264 (constrained baseline, packetization-mode 1).
+    pub video_codecs: Vec<VideoCodec>,
+    /// Mean interval of our RTCP reports (SR when we sent, RR otherwise, with SDES CNAME);
+    /// each actual interval is drawn uniformly from [0.5, 1.5] times it (RFC 3550 section
+    /// 6.3.1, from the connection's seeded RNG), the first from half of that. Default 1 s.
     pub rtcp_interval: Duration,
     /// Cap on transceivers added with `add_transceiver` or accepted in an answer. Default 16.
     pub max_transceivers: usize,
@@ -60,6 +69,7 @@ impl Default for MediaConfig {
         MediaConfig {
             answer_audio: None,
             answer_video: None,
+            video_codecs: VideoCodec::ALL.to_vec(),
             rtcp_interval: Duration::from_secs(1),
             max_transceivers: 16,
             max_remote_ssrcs: 8,
@@ -70,19 +80,96 @@ impl Default for MediaConfig {
     }
 }
 
-/// The codecs we offer and accept: Opus (RFC 7587) and VP8 (RFC 7741), with the feedback
-/// we implement (NACK and PLI are sent and received; FIR is received). No transport-cc or
-/// REMB: we give no congestion feedback, so we do not negotiate it.
-pub(crate) fn local_codecs(kind: MediaKind) -> Vec<CodecSpec> {
+/// A video codec we can negotiate (the RTP payload formats are in `sansrtc_rtp::codec`; the
+/// application packetizes and depacketizes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum VideoCodec {
+    /// VP8 (RFC 7741), payload type 96 in our offers.
+    Vp8,
+    /// VP9 profile 0 (RFC 9628, `profile-id=0`), payload type 98 in our offers.
+    Vp9,
+    /// AV1 main profile (the AOM RTP payload format, `profile=0`), payload type 45 in our
+    /// offers.
+    Av1,
+    /// H.264 constrained baseline, level 3.1, non-interleaved mode (RFC 6184:
+    /// `profile-level-id=42e01f;packetization-mode=1`, `level-asymmetry-allowed=1`), payload
+    /// type 102 in our offers. Matched per RFC 6184 section 8.2.2: same profile and
+    /// packetization mode, any level.
+    H264,
+}
+
+impl VideoCodec {
+    /// Every codec, in the default preference order.
+    pub const ALL: [VideoCodec; 4] = [
+        VideoCodec::Vp8,
+        VideoCodec::Vp9,
+        VideoCodec::Av1,
+        VideoCodec::H264,
+    ];
+
+    /// The encoding name of its `a=rtpmap` (case-insensitive in SDP).
+    pub fn name(self) -> &'static str {
+        match self {
+            VideoCodec::Vp8 => "VP8",
+            VideoCodec::Vp9 => "VP9",
+            VideoCodec::Av1 => "AV1",
+            VideoCodec::H264 => "H264",
+        }
+    }
+
+    /// The payload type of our offers (an answer uses the offerer's numbers instead).
+    pub fn offer_payload_type(self) -> u8 {
+        match self {
+            VideoCodec::Vp8 => 96,
+            VideoCodec::Vp9 => 98,
+            VideoCodec::Av1 => 45,
+            VideoCodec::H264 => 102,
+        }
+    }
+
+    /// Which codec an `a=rtpmap` encoding name is (`None` for others).
+    pub fn from_name(name: &str) -> Option<VideoCodec> {
+        VideoCodec::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(name))
+    }
+
+    fn spec(self) -> CodecSpec {
+        let fmtp = match self {
+            VideoCodec::Vp8 => None,
+            VideoCodec::Vp9 => Some("profile-id=0"),
+            VideoCodec::Av1 => Some("level-idx=5;profile=0;tier=0"),
+            VideoCodec::H264 => {
+                Some("level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f")
+            }
+        };
+        CodecSpec {
+            rtcp_fb: ["nack", "nack pli", "ccm fir"].map(String::from).to_vec(),
+            ..CodecSpec::video(self.offer_payload_type(), self.name(), fmtp, None)
+        }
+    }
+}
+
+/// The codecs we offer and accept: Opus (RFC 7587), and for video those of `video` in that
+/// order, each with the feedback we implement (NACK and PLI are sent and received; FIR is
+/// received). No transport-cc or REMB: we give no congestion feedback, so we do not
+/// negotiate it.
+pub(crate) fn local_codecs(kind: MediaKind, video: &[VideoCodec]) -> Vec<CodecSpec> {
     match kind {
         MediaKind::Audio => vec![CodecSpec {
             rtcp_fb: Vec::new(),
             ..CodecSpec::opus(111)
         }],
-        _ => vec![CodecSpec {
-            rtcp_fb: ["nack", "nack pli", "ccm fir"].map(String::from).to_vec(),
-            ..CodecSpec::video(96, "VP8", None, None)
-        }],
+        _ => {
+            let mut out: Vec<CodecSpec> = Vec::new();
+            for c in video {
+                if !out.iter().any(|s| s.name == c.name()) {
+                    out.push(c.spec());
+                }
+            }
+            out
+        }
     }
 }
 
@@ -124,6 +211,8 @@ pub(crate) struct Transceiver {
     pub(crate) negotiated: bool,
     /// Negotiated payload types and clock rates.
     pub(crate) payload_types: Vec<(u8, u32)>,
+    /// Negotiated payload types and their encoding names, in the answer's order.
+    pub(crate) codec_names: Vec<(u8, String)>,
     pub(crate) ssrc: u32,
     /// SSRCs the remote description announced for this m-section (a=ssrc).
     pub(crate) signaled_ssrcs: Vec<u32>,
@@ -153,6 +242,7 @@ impl Transceiver {
             direction,
             negotiated: false,
             payload_types: Vec::new(),
+            codec_names: Vec::new(),
             ssrc,
             signaled_ssrcs: Vec::new(),
             remote: Vec::new(),
@@ -183,6 +273,11 @@ impl Transceiver {
             .codecs()
             .iter()
             .map(|c| (c.payload_type, c.rtpmap.map_or(90_000, |r| r.clock_rate)))
+            .collect();
+        self.codec_names = answer
+            .codecs()
+            .iter()
+            .map(|c| (c.payload_type, c.name().to_owned()))
             .collect();
         self.nack = answer
             .rtcp_fbs()
@@ -242,6 +337,12 @@ pub struct MediaStats {
     pub rtp_retransmitted: u64,
     /// NACK packets we sent for gaps in what we receive (automatic ones and `send_nack`).
     pub nacks_sent: u64,
+    /// RTCP BYE packets received (RFC 3550 section 6.6).
+    pub byes_received: u64,
+    /// Remote sources whose state (receiver statistics, NACK tracking) a BYE ended.
+    pub remote_sources_ended: u64,
+    /// RTCP BYE packets we sent (one compound per transceiver on `close_connection`).
+    pub byes_sent: u64,
 }
 
 /// The SRTP sessions and the transceivers.
@@ -254,6 +355,8 @@ pub(crate) struct Media {
     tx: Option<sansrtc_srtp::Session>,
     rx: Option<sansrtc_srtp::Session>,
     next_report: Option<Instant>,
+    /// Draws the randomized report intervals (RFC 3550 section 6.3.1).
+    rng: StdRng,
     epoch: Instant,
     scratch: Vec<u8>,
     pub(crate) stats: MediaStats,
@@ -264,8 +367,13 @@ fn map_srtp(e: sansrtc_srtp::Error) -> Error {
 }
 
 impl Media {
-    pub(crate) fn new(config: MediaConfig, cname: String, now: Instant) -> Self {
+    /// `seed`: of the report interval RNG (`None`: from the OS).
+    pub(crate) fn new(config: MediaConfig, cname: String, now: Instant, seed: Option<u64>) -> Self {
         Media {
+            rng: match seed {
+                Some(s) => StdRng::seed_from_u64(s),
+                None => StdRng::from_os_rng(),
+            },
             config,
             transceivers: Vec::new(),
             mid_ext: None,
@@ -303,7 +411,8 @@ impl Media {
         self.tx = Some(sansrtc_srtp::Session::new(out).map_err(map_srtp)?);
         self.rx = Some(sansrtc_srtp::Session::new(inb).map_err(map_srtp)?);
         if self.transceivers.iter().any(|t| t.negotiated) {
-            self.next_report = Some(now + self.config.rtcp_interval / 2);
+            let first = self.report_interval() / 2;
+            self.next_report = Some(now + first);
         }
         Ok(())
     }
@@ -518,6 +627,17 @@ impl Media {
                         }
                     }
                 }
+                RtcpPacket::Goodbye(bye) => {
+                    self.stats.byes_received += 1;
+                    // RFC 3550 section 6.3.7: the source left; forget what we tracked for it.
+                    for ssrc in bye.sources.iter().take(31) {
+                        for t in &mut self.transceivers {
+                            let before = t.remote.len();
+                            t.remote.retain(|s| s.ssrc != *ssrc);
+                            self.stats.remote_sources_ended += (before - t.remote.len()) as u64;
+                        }
+                    }
+                }
                 RtcpPacket::Pli(pli) => self.keyframe_request(pli.media_ssrc, out),
                 RtcpPacket::Fir(fir) => {
                     for e in fir.entries.iter().take(8) {
@@ -725,51 +845,103 @@ impl Media {
         if now < due {
             return;
         }
-        self.next_report = Some(now + self.config.rtcp_interval);
-        let ntp = self.ntp(now);
+        self.next_report = Some(now + self.report_interval());
         for i in 0..self.transceivers.len() {
-            let Some(t) = self.transceivers.get_mut(i) else {
+            let Some(compound) = self.report(now, i, false) else {
                 continue;
             };
-            if !t.negotiated {
-                continue;
-            }
-            let reports: Vec<ReportBlock> = t
-                .remote
-                .iter_mut()
-                .take(31)
-                .map(|s| s.stats.report_block(now))
-                .collect();
-            let first = match t.last_rtp {
-                Some((ts, clock, at)) if t.direction.sends() => {
-                    let d = now.saturating_duration_since(at);
-                    let ticks = (d.as_micros() * u128::from(clock) / 1_000_000) as u32;
-                    RtcpPacket::SenderReport(SenderReport {
-                        ssrc: t.ssrc,
-                        ntp_time: ntp,
-                        rtp_time: ts.wrapping_add(ticks),
-                        packet_count: t.packets_sent,
-                        octet_count: t.octets_sent,
-                        reports,
-                        profile_extension: Vec::new(),
-                    })
-                }
-                _ => RtcpPacket::ReceiverReport(ReceiverReport {
-                    ssrc: t.ssrc,
-                    reports,
-                    profile_extension: Vec::new(),
-                }),
-            };
-            let sdes = RtcpPacket::SourceDescription(vec![SdesChunk {
-                ssrc: t.ssrc,
-                items: vec![SdesItem {
-                    kind: sdes_type::CNAME,
-                    value: self.cname.as_bytes().to_vec(),
-                }],
-            }]);
-            if let Ok(b) = self.protect_compound(&[first, sdes]) {
+            if let Ok(b) = self.protect_compound(&compound) {
                 emit(b);
             }
         }
+    }
+
+    /// One report interval: `rtcp_interval` times a factor drawn uniformly from [0.5, 1.5]
+    /// (RFC 3550 section 6.3.1, so that reports of many participants do not synchronize).
+    fn report_interval(&mut self) -> Duration {
+        let factor: f64 = self.rng.random_range(0.5..=1.5);
+        self.config.rtcp_interval.mul_f64(factor)
+    }
+
+    /// The remote SSRCs with receiver state on `mid` (dropped by a BYE).
+    pub(crate) fn remote_ssrcs(&self, mid: &str) -> Vec<u32> {
+        self.transceivers
+            .iter()
+            .find(|t| &*t.mid == mid)
+            .map(|t| t.remote.iter().map(|s| s.ssrc).collect())
+            .unwrap_or_default()
+    }
+
+    /// The last compound of each negotiated transceiver (RFC 3550 section 6.3.7): SR/RR,
+    /// SDES CNAME and BYE with our SSRC, protected, through `emit`. Before the keys, nothing.
+    pub(crate) fn goodbye(&mut self, now: Instant, mut emit: impl FnMut(&[u8])) {
+        if self.tx.is_none() {
+            return;
+        }
+        for i in 0..self.transceivers.len() {
+            let Some(compound) = self.report(now, i, true) else {
+                continue;
+            };
+            let sent = match self.protect_compound(&compound) {
+                Ok(b) => {
+                    emit(b);
+                    true
+                }
+                Err(_) => false,
+            };
+            self.stats.byes_sent += u64::from(sent);
+        }
+        self.next_report = None;
+    }
+
+    /// The report compound of transceiver `i` (None unless negotiated): SR when it has sent,
+    /// else RR, plus SDES CNAME, plus a BYE for our SSRC when `bye`.
+    fn report(&mut self, now: Instant, i: usize, bye: bool) -> Option<Vec<RtcpPacket>> {
+        let ntp = self.ntp(now);
+        let t = self.transceivers.get_mut(i)?;
+        if !t.negotiated {
+            return None;
+        }
+        let reports: Vec<ReportBlock> = t
+            .remote
+            .iter_mut()
+            .take(31)
+            .map(|s| s.stats.report_block(now))
+            .collect();
+        let first = match t.last_rtp {
+            Some((ts, clock, at)) if t.direction.sends() => {
+                let d = now.saturating_duration_since(at);
+                let ticks = (d.as_micros() * u128::from(clock) / 1_000_000) as u32;
+                RtcpPacket::SenderReport(SenderReport {
+                    ssrc: t.ssrc,
+                    ntp_time: ntp,
+                    rtp_time: ts.wrapping_add(ticks),
+                    packet_count: t.packets_sent,
+                    octet_count: t.octets_sent,
+                    reports,
+                    profile_extension: Vec::new(),
+                })
+            }
+            _ => RtcpPacket::ReceiverReport(ReceiverReport {
+                ssrc: t.ssrc,
+                reports,
+                profile_extension: Vec::new(),
+            }),
+        };
+        let sdes = RtcpPacket::SourceDescription(vec![SdesChunk {
+            ssrc: t.ssrc,
+            items: vec![SdesItem {
+                kind: sdes_type::CNAME,
+                value: self.cname.as_bytes().to_vec(),
+            }],
+        }]);
+        let mut compound = vec![first, sdes];
+        if bye {
+            compound.push(RtcpPacket::Goodbye(Goodbye {
+                sources: vec![t.ssrc],
+                reason: None,
+            }));
+        }
+        Some(compound)
     }
 }

@@ -257,7 +257,11 @@ fn negotiates_transceivers_both_ways() {
         assert_eq!(y.2, Direction::SendRecv);
     }
     assert_eq!(p.a.payload_types("0"), vec![(111, 48000)]);
-    assert_eq!(p.b.payload_types("1"), vec![(96, 90000)]);
+    // VP8 first (the default preference), then VP9, AV1, H.264 with our offer's numbers.
+    assert_eq!(
+        p.b.payload_types("1"),
+        vec![(96, 90000), (98, 90000), (45, 90000), (102, 90000)]
+    );
 }
 
 #[test]
@@ -575,4 +579,53 @@ fn a_media_only_offer_needs_media_enabled() {
     assert_eq!(mids(&b).len(), 2);
     a.set_remote_answer(now, &answer).unwrap();
     assert!(mids(&a).iter().all(|t| t.2 == Direction::SendRecv));
+}
+
+#[test]
+fn close_connection_sends_bye_and_the_peer_drops_the_sources() {
+    let link = LinkConfig::default().latency(Duration::from_millis(10));
+    let (mut p, _, _) = Pair::new(5, link, &av(), Some(Direction::SendRecv), |a| a);
+    p.connect();
+    exchange(&mut p, 30, Duration::from_millis(100));
+    // a sent video (mid 1), b sent audio (mid 0): each tracks the other's source.
+    assert_eq!(p.b.remote_ssrcs("1").len(), 1);
+    assert_eq!(p.a.remote_ssrcs("0").len(), 1);
+    assert_eq!(p.b.stats().media.byes_received, 0);
+    let now = p.net.now();
+    p.a.close_connection(now);
+    p.run_to(now + Duration::from_millis(500));
+    let (sa, sb) = (p.a.stats().media, p.b.stats().media);
+    // One compound (SR/RR + SDES + BYE) per transceiver, both authenticated by b.
+    assert_eq!(sa.byes_sent, 2, "{sa:?}");
+    assert_eq!(sb.byes_received, 2, "{sb:?}");
+    assert_eq!(sb.remote_sources_ended, 1, "{sb:?}");
+    assert!(p.b.remote_ssrcs("1").is_empty());
+    assert_eq!(sb.srtp_rejected, 0);
+    // The close_notify came after the BYEs and still closes DTLS on b.
+    assert!(
+        p.b_events
+            .iter()
+            .any(|e| matches!(e, Event::DtlsClosed { .. })),
+        "{:?}",
+        p.b_events
+    );
+    // b, closing after a, still sends its own BYEs; a, closed, reads nothing any more.
+    let now = p.net.now();
+    p.b.close_connection(now);
+    assert_eq!(p.b.stats().media.byes_sent, 2);
+    assert_eq!(p.a.stats().media.byes_received, 0);
+}
+
+#[test]
+fn no_bye_without_srtp_keys() {
+    let (mut p, _, _) = Pair::new(
+        6,
+        LinkConfig::default(),
+        &av(),
+        Some(Direction::SendRecv),
+        |a| a,
+    );
+    let now = p.net.now();
+    p.a.close_connection(now);
+    assert_eq!(p.a.stats().media.byes_sent, 0);
 }
