@@ -19,6 +19,7 @@ use std::io::{IoSlice, IoSliceMut};
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -116,7 +117,7 @@ pub struct Args {
     pub verbose: bool,
 }
 
-fn parse_range(s: &str) -> Result<(u16, u16), String> {
+pub(crate) fn parse_range(s: &str) -> Result<(u16, u16), String> {
     let (a, b) = s.split_once('-').ok_or("expected A-B")?;
     let a: u16 = a.trim().parse().map_err(|e| format!("{a}: {e}"))?;
     let b: u16 = b.trim().parse().map_err(|e| format!("{b}: {e}"))?;
@@ -290,16 +291,26 @@ async fn serve_inner(args: Args) -> Result<(), String> {
     };
     let stop: Arc<OnceLock<&'static str>> = Arc::new(OnceLock::new());
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<Result<(), String>>();
-    let (engine_wake, engine_stop, verbose) = (wake.clone(), stop.clone(), args.verbose);
-    // The engine is built on its thread: nix's mmsghdr batches are not Send.
-    let thread = std::thread::Builder::new()
-        .name("turn-engine".into())
-        .spawn(move || {
-            let r = Engine::new(server, listen, udp, engine_wake, rx, engine_stop, verbose)
-                .and_then(Engine::run);
+    let log = EngineLog {
+        prefix: "sansrtc turn-server",
+        verbose: args.verbose,
+        gauges: Arc::default(),
+    };
+    let thread = spawn_engine(
+        server,
+        listen,
+        udp,
+        wake.clone(),
+        rx,
+        stop.clone(),
+        log,
+        |r| {
+            let r = r.map(|(reason, summary)| {
+                eprintln!("sansrtc turn-server: {reason}, shutting down ({summary})");
+            });
             let _ = done_tx.send(r);
-        })
-        .map_err(|e| format!("cannot start the engine thread: {e}"))?;
+        },
+    )?;
 
     let mut tasks: Vec<JoinHandle<()>> = Vec::new();
     let slots = Arc::new(Semaphore::new(args.max_tcp_connections as usize));
@@ -360,6 +371,123 @@ async fn serve_inner(args: Args) -> Result<(), String> {
     engine_result.unwrap_or(Ok(()))
 }
 
+/// How the engine names itself in its log lines, whether it logs every allocation, and the
+/// counters it publishes for others to read (serve's /health).
+struct EngineLog {
+    /// Start of every log line, e.g. `sansrtc turn-server`.
+    prefix: &'static str,
+    verbose: bool,
+    gauges: Arc<Gauges>,
+}
+
+/// Allocation counters the engine thread updates as allocations come and go.
+#[derive(Default)]
+pub struct Gauges {
+    /// Allocations created since start.
+    pub created: AtomicU64,
+    /// Allocations alive now.
+    pub alive: AtomicU64,
+}
+
+/// Starts the engine thread (built there: nix's mmsghdr batches are not Send); `done` gets
+/// what [`Engine::run`] returned (the stop reason and the counters' summary) when it ends.
+#[allow(clippy::too_many_arguments)]
+fn spawn_engine(
+    server: Server,
+    listen: SocketAddr,
+    udp: Option<std::net::UdpSocket>,
+    wake: Arc<EventFd>,
+    rx: mpsc::Receiver<Msg>,
+    stop: Arc<OnceLock<&'static str>>,
+    log: EngineLog,
+    done: impl FnOnce(Result<(&'static str, String), String>) + Send + 'static,
+) -> Result<std::thread::JoinHandle<()>, String> {
+    std::thread::Builder::new()
+        .name("turn-engine".into())
+        .spawn(move || {
+            done(Engine::new(server, listen, udp, wake, rx, stop, log).and_then(Engine::run));
+        })
+        .map_err(|e| format!("cannot start the engine thread: {e}"))
+}
+
+/// The TURN engine over one UDP socket, started inside another server (`serve --turn`):
+/// the same thread, core and relay sockets as `turn-server`, without TCP or TLS.
+pub struct UdpTurn {
+    stop: Arc<OnceLock<&'static str>>,
+    wake: Arc<EventFd>,
+    thread: std::thread::JoinHandle<()>,
+    result: Arc<OnceLock<Result<String, String>>>,
+    gauges: Arc<Gauges>,
+}
+
+impl UdpTurn {
+    /// Starts `server` on `udp` (already bound; its address must be in the core's
+    /// `listen_addrs`). Log lines start with `prefix`; `verbose` logs every allocation.
+    pub fn start(
+        server: Server,
+        udp: std::net::UdpSocket,
+        prefix: &'static str,
+        verbose: bool,
+    ) -> Result<Self, String> {
+        let listen = udp.local_addr().map_err(|e| e.to_string())?;
+        udp.set_nonblocking(true).map_err(|e| e.to_string())?;
+        tune_buffers(&udp);
+        let wake = Arc::new(
+            EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
+                .map_err(|e| format!("eventfd: {e}"))?,
+        );
+        // No stream transports: nothing ever sends on this channel.
+        let (_tx, rx) = mpsc::channel::<Msg>(1);
+        let stop: Arc<OnceLock<&'static str>> = Arc::new(OnceLock::new());
+        let gauges: Arc<Gauges> = Arc::default();
+        let result: Arc<OnceLock<Result<String, String>>> = Arc::new(OnceLock::new());
+        let log = EngineLog {
+            prefix,
+            verbose,
+            gauges: gauges.clone(),
+        };
+        let out = result.clone();
+        let thread = spawn_engine(
+            server,
+            listen,
+            Some(udp),
+            wake.clone(),
+            rx,
+            stop.clone(),
+            log,
+            move |r| {
+                let _ = out.set(r.map(|(_, summary)| summary));
+            },
+        )?;
+        Ok(Self {
+            stop,
+            wake,
+            thread,
+            result,
+            gauges,
+        })
+    }
+
+    /// The allocation counters, updated by the engine thread.
+    pub fn gauges(&self) -> &Arc<Gauges> {
+        &self.gauges
+    }
+
+    /// Stops the engine (blocks until its thread ends: within one epoll wakeup) and returns
+    /// the summary of its counters, or why it had stopped on its own.
+    pub fn stop(self, reason: &'static str) -> Result<String, String> {
+        let _ = self.stop.set(reason);
+        let _ = self.wake.write(1);
+        if self.thread.join().is_err() {
+            return Err("the TURN engine thread panicked".into());
+        }
+        self.result
+            .get()
+            .cloned()
+            .unwrap_or_else(|| Err("the TURN engine ended without a result".into()))
+    }
+}
+
 /// Larger kernel buffers so bursts are absorbed while the engine works through a batch
 /// (best effort: the kernel caps them at net.core.rmem_max / wmem_max).
 fn tune_buffers(s: &std::net::UdpSocket) {
@@ -412,7 +540,7 @@ struct Engine {
     wake: Arc<EventFd>,
     rx: mpsc::Receiver<Msg>,
     stop: Arc<OnceLock<&'static str>>,
-    verbose: bool,
+    log: EngineLog,
     /// Slab of sockets; the index is the epoll token. Slot 0 is the listening socket.
     socks: Vec<Option<Sock>>,
     free_slots: Vec<usize>,
@@ -445,7 +573,7 @@ impl Engine {
         wake: Arc<EventFd>,
         rx: mpsc::Receiver<Msg>,
         stop: Arc<OnceLock<&'static str>>,
-        verbose: bool,
+        log: EngineLog,
     ) -> Result<Self, String> {
         let epoll =
             Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC).map_err(|e| format!("epoll: {e}"))?;
@@ -476,7 +604,7 @@ impl Engine {
             wake,
             rx,
             stop,
-            verbose,
+            log,
             socks,
             free_slots: Vec::new(),
             by_port: vec![0; 65_536],
@@ -498,7 +626,8 @@ impl Engine {
         })
     }
 
-    fn run(mut self) -> Result<(), String> {
+    /// Runs until `stop` is set; returns the reason and a summary of the counters.
+    fn run(mut self) -> Result<(&'static str, String), String> {
         let mut events = [EpollEvent::empty(); 64];
         let reason = loop {
             if let Some(reason) = self.stop.get() {
@@ -538,8 +667,8 @@ impl Engine {
             self.flush();
         };
         let s = self.server.stats();
-        eprintln!(
-            "sansrtc turn-server: {reason}, shutting down (allocations: {} created, {} alive; relayed {} to peers, {} to clients; {} malformed, {} success responses, {} error responses, {} dropped without permission, {} over bandwidth, {} send errors, {} relay bind failures)",
+        let summary = format!(
+            "allocations: {} created, {} alive; relayed {} to peers, {} to clients; {} malformed, {} success responses, {} error responses, {} dropped without permission, {} over bandwidth, {} send errors, {} relay bind failures",
             self.created,
             s.allocations,
             s.relayed_to_peer,
@@ -552,7 +681,7 @@ impl Engine {
             self.send_errors,
             self.relay_bind_failures,
         );
-        Ok(())
+        Ok((reason, summary))
     }
 
     /// Stream frames and connection news from the tokio side.
@@ -684,8 +813,14 @@ impl Engine {
     /// Events first (relayed sockets must exist before data flows through them), then the
     /// queued transmits (responses, Send indications, relays that did not fit).
     fn drain_core(&mut self) {
+        let mut events = false;
         while let Some(ev) = self.server.poll_event() {
             self.on_event(ev);
+            events = true;
+        }
+        if events {
+            let alive = self.server.allocation_count() as u64;
+            self.log.gauges.alive.store(alive, Ordering::Relaxed);
         }
         while let Some(t) = self.server.poll_transmit() {
             match t.transport {
@@ -733,12 +868,16 @@ impl Engine {
                 username,
             } => {
                 self.created += 1;
+                self.log
+                    .gauges
+                    .created
+                    .store(self.created, Ordering::Relaxed);
                 let mut ok = true;
                 for r in &relayed {
                     match self.open_relay(*r) {
                         Ok(()) => {}
                         Err(e) => {
-                            eprintln!("sansrtc turn-server: cannot bind relay {r}: {e}");
+                            eprintln!("{}: cannot bind relay {r}: {e}", self.log.prefix);
                             self.relay_bind_failures += 1;
                             ok = false;
                         }
@@ -747,10 +886,10 @@ impl Engine {
                 if !ok {
                     // Emits AllocationClosed, which closes the relays that did open.
                     self.server.deallocate(&five_tuple);
-                } else if self.verbose {
+                } else if self.log.verbose {
                     eprintln!(
-                        "sansrtc turn-server: allocation for {username} from {} ({:?}): relayed {:?}",
-                        five_tuple.client, five_tuple.transport, relayed
+                        "{}: allocation for {username} from {} ({:?}): relayed {:?}",
+                        self.log.prefix, five_tuple.client, five_tuple.transport, relayed
                     );
                 }
             }
@@ -764,9 +903,10 @@ impl Engine {
                 for r in &relayed {
                     self.close_relay(*r);
                 }
-                if self.verbose {
+                if self.log.verbose {
                     eprintln!(
-                        "sansrtc turn-server: allocation of {} closed ({})",
+                        "{}: allocation of {} closed ({})",
+                        self.log.prefix,
                         five_tuple.client,
                         if expired { "expired" } else { "deleted" }
                     );

@@ -612,3 +612,231 @@ async fn a_client_that_does_not_read_gets_nothing_more_queued() {
     }
     assert!((0..399).contains(&last), "b got up to {last}");
 }
+
+/// Runs a TURN client over `udp` until it reports an allocation outcome (10 s at most);
+/// returns the relayed address, or the error code of the failure.
+fn turn_allocate(
+    c: &mut sansrtc_turn::client::Client,
+    udp: &UdpSocket,
+    server: SocketAddr,
+) -> Result<SocketAddr, Option<u16>> {
+    use sansrtc_turn::client::ClientEvent;
+    use std::time::Instant;
+    c.allocate(Instant::now()).unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 2048];
+    while Instant::now() < end {
+        while let Some(t) = c.poll_transmit() {
+            udp.send_to(&t.payload, t.destination).unwrap();
+        }
+        if let Some(e) = c.poll_event() {
+            match e {
+                ClientEvent::Allocated { relayed, .. } => return Ok(relayed[0]),
+                ClientEvent::AllocationFailed { code } => return Err(code),
+                e => panic!("unexpected {e:?}"),
+            }
+        }
+        if let Ok(n) = udp.recv(&mut buf) {
+            c.handle_receive(Instant::now(), server, &buf[..n]);
+        }
+        let now = Instant::now();
+        if c.poll_timeout().is_some_and(|t| t <= now) {
+            c.handle_timeout(now);
+        }
+    }
+    panic!("no allocation outcome within 10 s");
+}
+
+#[test]
+fn ice_servers_without_turn_is_stun_only() {
+    let server = start(&[]);
+    let (status, body) = http(server.addr, "GET", "/ice-servers", "");
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let stun = format!("stun:{}", server.addr);
+    assert_eq!(v, json!({"iceServers": [{"urls": [stun]}]}));
+    let (_, health) = http(server.addr, "GET", "/health", "");
+    let h: Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(h["turn"], Value::Null);
+
+    let no_stun = Server::spawn_tcp(&["serve", "--listen", "127.0.0.1:0", "--no-stun"]);
+    let (_, body) = http(no_stun.addr, "GET", "/ice-servers", "");
+    assert_eq!(body, r#"{"iceServers":[]}"#);
+}
+
+/// `serve --turn`: /ice-servers hands out a credential that is HMAC-SHA1(secret, username)
+/// and allocates on the server's TURN (UDP, the listen port), which relays to a peer; a wrong
+/// or expired credential gets 401; STUN Binding still answers; /health and the shutdown line
+/// count the allocation.
+#[test]
+fn turn_credentials_from_ice_servers_allocate_and_relay() {
+    use sansrtc_turn::auth::TimeLimitedCredentials;
+    use sansrtc_turn::client::{Client, ClientConfig, ClientEvent};
+    use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+    let secret = "serve-test-secret";
+    let mut server = start(&[
+        "--turn",
+        "--turn-secret",
+        secret,
+        "--turn-ttl",
+        "600",
+        "--turn-allow-peer",
+        "127.0.0.0/8",
+        "--turn-relay-ports",
+        "61900-61949",
+    ]);
+    assert!(server.first.contains("(turn and stun)"), "{}", server.first);
+    let (status, body) = http(server.addr, "GET", "/ice-servers", "");
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["ttl"], 600);
+    let servers = v["iceServers"].as_array().unwrap();
+    assert_eq!(servers.len(), 2, "{v}");
+    assert_eq!(
+        servers[0],
+        json!({"urls": [format!("stun:{}", server.addr)]})
+    );
+    let turn = &servers[1];
+    assert_eq!(
+        turn["urls"],
+        json!([format!("turn:{}?transport=udp", server.addr)])
+    );
+    let username = turn["username"].as_str().unwrap();
+    let credential = turn["credential"].as_str().unwrap();
+    let (expiry, name) = username.split_once(':').unwrap();
+    assert!(!name.is_empty());
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let expiry: u64 = expiry.parse().unwrap();
+    assert!(
+        (now + 590..=now + 610).contains(&expiry),
+        "{expiry} vs {now}"
+    );
+    let creds = TimeLimitedCredentials::new(secret.as_bytes());
+    assert_eq!(credential, creds.password_for(username));
+    // Each request gets its own username.
+    let (_, again) = http(server.addr, "GET", "/ice-servers", "");
+    let again: Value = serde_json::from_str(&again).unwrap();
+    assert_ne!(again["iceServers"][1]["username"], turn["username"]);
+
+    let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    // Wrong password, then a correctly signed but expired username: 401.
+    let mut c = Client::new(
+        ClientConfig::new(server.addr, username, "d3Jvbmc="),
+        Instant::now(),
+    );
+    assert_eq!(turn_allocate(&mut c, &udp, server.addr), Err(Some(401)));
+    let (old_user, old_pass) = creds.issue(now - 10, "late");
+    let mut c = Client::new(
+        ClientConfig::new(server.addr, old_user, old_pass),
+        Instant::now(),
+    );
+    assert_eq!(turn_allocate(&mut c, &udp, server.addr), Err(Some(401)));
+
+    // The credential from /ice-servers: an allocation, and a datagram relayed each way.
+    let mut c = Client::new(
+        ClientConfig::new(server.addr, username, credential),
+        Instant::now(),
+    );
+    let relayed = turn_allocate(&mut c, &udp, server.addr).unwrap();
+    assert_eq!(relayed.ip(), server.addr.ip());
+    assert!((61900..=61949).contains(&relayed.port()), "{relayed}");
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let peer_addr = peer.local_addr().unwrap();
+    c.create_permission(Instant::now(), peer_addr.ip()).unwrap();
+    let mut buf = [0u8; 2048];
+    let end = Instant::now() + Duration::from_secs(10);
+    'perm: loop {
+        assert!(Instant::now() < end, "no permission");
+        while let Some(t) = c.poll_transmit() {
+            udp.send_to(&t.payload, t.destination).unwrap();
+        }
+        if let Some(e) = c.poll_event() {
+            match e {
+                ClientEvent::PermissionCreated { .. } => break 'perm,
+                e => panic!("unexpected {e:?}"),
+            }
+        }
+        if let Ok(n) = udp.recv(&mut buf) {
+            c.handle_receive(Instant::now(), server.addr, &buf[..n]);
+        }
+        let now = Instant::now();
+        if c.poll_timeout().is_some_and(|t| t <= now) {
+            c.handle_timeout(now);
+        }
+    }
+    c.send(Instant::now(), peer_addr, b"through serve's TURN")
+        .unwrap();
+    let t = c.poll_transmit().unwrap();
+    udp.send_to(&t.payload, t.destination).unwrap();
+    let (n, from) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!((&buf[..n], from), (&b"through serve's TURN"[..], relayed));
+    peer.send_to(b"and back", relayed).unwrap();
+    let mut back = None;
+    while back.is_none() {
+        assert!(Instant::now() < end, "nothing relayed back");
+        if let Ok(n) = udp.recv(&mut buf) {
+            c.handle_receive(Instant::now(), server.addr, &buf[..n]);
+        }
+        while let Some(e) = c.poll_event() {
+            if let ClientEvent::Data { peer: p, data } = e {
+                back = Some((p, data));
+            }
+        }
+    }
+    assert_eq!(back, Some((peer_addr, b"and back".to_vec())));
+
+    let (_, health) = http(server.addr, "GET", "/health", "");
+    let h: Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(
+        h["turn"],
+        json!({"port": server.addr.port(), "allocations": 1, "created": 1})
+    );
+    assert_eq!(h["stun"], server.addr.port());
+
+    // STUN Binding is answered by the TURN engine on the same port.
+    let txid = [9u8; 12];
+    let mut req = vec![0u8; 128];
+    let b =
+        MessageBuilder::new(&mut req, MessageType::BINDING_REQUEST, TransactionId(txid)).unwrap();
+    let n = b.finish_with_fingerprint().unwrap();
+    let stun = UdpSocket::bind("127.0.0.1:0").unwrap();
+    stun.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    stun.send_to(&req[..n], server.addr).unwrap();
+    let len = stun.recv(&mut buf).unwrap();
+    let m = StunMessage::new_checked(&buf[..len]).unwrap();
+    assert_eq!(m.class(), Class::SuccessResponse);
+    assert_eq!(m.xor_mapped_address(), Some(stun.local_addr().unwrap()));
+
+    let lines = server.interrupt();
+    let last = lines.last().unwrap();
+    assert!(last.contains("interrupted, shutting down"), "{lines:?}");
+    assert!(
+        last.contains("turn: allocations: 1 created, 1 alive; relayed 1 to peers, 1 to clients"),
+        "{last}"
+    );
+    assert!(last.contains(" 0 send errors"), "{last}");
+}
+
+#[test]
+fn turn_options_need_turn_and_conflict_with_no_stun() {
+    for args in [
+        &["serve", "--turn-secret", "x"][..],
+        &["serve", "--turn-allow-peer", "127.0.0.0/8"],
+        &["serve", "--turn", "--no-stun"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sansrtc"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--turn"), "{args:?}: {err}");
+    }
+}

@@ -5,7 +5,9 @@
 //! - WebSocket signaling at `/ws` ([`signaling`]): rooms, relay of any JSON message.
 //! - WebSocket gateway at `/gateway` ([`engine`]): any program drives a server-side
 //!   PeerConnection with JSON commands and receives its events.
-//! - STUN Binding over UDP on the same port number (the `stun-server` UDP loop).
+//! - STUN Binding over UDP on the same port number (the `stun-server` UDP loop), or with
+//!   `--turn` a TURN server there ([`turn`]: the `turn-server` engine, which answers Binding
+//!   too) and `GET /ice-servers` handing out time-limited TURN credentials.
 //!
 //! Every client, room, session, message and queue has a cap (see [`Args`]); Ctrl-C or SIGTERM
 //! closes every WebSocket with a `shutdown` message, closes every PeerConnection (DTLS
@@ -13,6 +15,7 @@
 
 mod engine;
 mod signaling;
+mod turn;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
@@ -30,7 +33,10 @@ use serde_json::json;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{Semaphore, watch};
 
+use sansrtc_turn::policy::Cidr;
+
 use crate::stun_server;
+use crate::turn_server::parse_range;
 
 /// The demo page, served at `/`.
 const INDEX_HTML: &str = include_str!("../../web/index.html");
@@ -40,7 +46,14 @@ const INDEX_HTML: &str = include_str!("../../web/index.html");
 #[command(after_help = "\
 Endpoints (all on --listen; HTTP/1.1 and WebSocket on TCP, STUN on UDP):
   GET  /          the demo page: echo test against the server's engine, and browser rooms
-  GET  /health    {\"ok\":true, \"sessions\":N, \"rooms\":N, \"clients\":N, \"stun\":PORT|null}
+  GET  /health    {\"ok\":true, \"sessions\":N, \"rooms\":N, \"clients\":N, \"stun\":PORT|null,
+                   \"turn\":{\"port\":PORT,\"allocations\":N,\"created\":N}|null}
+  GET  /ice-servers  the page's RTCConfiguration.iceServers, fetched before each connection:
+                  {\"iceServers\":[{\"urls\":[\"stun:IP:PORT\"]}]} and with --turn
+                  {\"iceServers\":[{\"urls\":[\"stun:IP:PORT\"]},{\"urls\":[\"turn:IP:PORT?transport=udp\"],
+                   \"username\":\"EXPIRY:NAME\",\"credential\":\"BASE64\"}],\"ttl\":SECONDS}
+                  (IP is --rtc-ip; credential = base64(HMAC-SHA1(--turn-secret, username)),
+                  coturn's TURN REST API scheme, valid until EXPIRY in Unix seconds)
   POST /echo      {\"type\":\"offer\",\"sdp\":\"...\"} -> {\"type\":\"answer\",\"sdp\":\"...\",\"session\":\"e1\"}
                   (non-trickle offer: wait for ICE gathering to complete). The server answers
                   with its own sansrtc PeerConnection that echoes every data channel message
@@ -80,9 +93,16 @@ Endpoints (all on --listen; HTTP/1.1 and WebSocket on TCP, STUN on UDP):
                   Our candidates are inside the offer/answer (non-trickle); the peer's may
                   come in the SDP or one by one with add_candidate.
 
+TURN (--turn): RFC 8656 over UDP on the --listen port (TCP is HTTP's, so no TURN over TCP
+or TLS here; run `sansrtc turn-server` for those). Relayed addresses are on --rtc-ip. Peers
+that are loopback, private, link-local or the server's own addresses are refused (403)
+unless --turn-allow-peer lists them. Add ?relay=1 to the page URL to make the browser use
+relayed candidates only.
+
 Examples:
   sansrtc serve --listen 127.0.0.1:8080            # then open http://127.0.0.1:8080/
-  sansrtc serve --listen 0.0.0.0:8080 --rtc-ip 192.0.2.10 --max-sessions 20")]
+  sansrtc serve --listen 0.0.0.0:8080 --rtc-ip 192.0.2.10 --max-sessions 20
+  sansrtc serve --listen 0.0.0.0:8080 --rtc-ip 192.0.2.10 --turn --turn-ttl 600")]
 pub struct Args {
     /// Address for HTTP/WebSocket (TCP) and STUN (UDP, same port). Port 0 picks a free port,
     /// the same one for both.
@@ -91,6 +111,39 @@ pub struct Args {
     /// Do not serve STUN Binding on UDP.
     #[arg(long)]
     pub no_stun: bool,
+    /// Serve TURN (RFC 8656, UDP) on the --listen port instead of plain STUN (TURN answers
+    /// Binding too), with credentials from GET /ice-servers.
+    #[arg(long, conflicts_with = "no_stun")]
+    pub turn: bool,
+    /// Shared secret of the TURN credentials (coturn's static-auth-secret), e.g. to let
+    /// another service issue them. Default: random at each start.
+    #[arg(long, value_name = "SECRET", requires = "turn")]
+    pub turn_secret: Option<String>,
+    /// Seconds a credential from /ice-servers stays valid (an allocation made with it can
+    /// be refreshed only that long).
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600, requires = "turn", value_parser = clap::value_parser!(u64).range(10..=7 * 86_400))]
+    pub turn_ttl: u64,
+    /// TURN realm.
+    #[arg(
+        long,
+        value_name = "REALM",
+        default_value = "sansrtc",
+        requires = "turn"
+    )]
+    pub turn_realm: String,
+    /// Range of TURN relay ports, `A-B`.
+    #[arg(long, value_name = "A-B", default_value = "49152-65535", value_parser = parse_range, requires = "turn")]
+    pub turn_relay_ports: (u16, u16),
+    /// Let TURN relay to this block even if the default policy denies it (repeatable), e.g.
+    /// `127.0.0.0/8` for tests on loopback.
+    #[arg(long = "turn-allow-peer", value_name = "CIDR", requires = "turn")]
+    pub turn_allow_peer: Vec<Cidr>,
+    /// Most TURN allocations at once (508 beyond).
+    #[arg(long, value_name = "N", default_value_t = 1000, requires = "turn", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub turn_max_allocations: u32,
+    /// Log every TURN allocation created and closed.
+    #[arg(long, requires = "turn")]
+    pub turn_verbose: bool,
     /// IP address the server's PeerConnections (gateway, echo bot) bind their UDP sockets to
     /// and announce as host candidate. Default: the --listen IP, or 127.0.0.1 when --listen
     /// is a wildcard address (set it to a reachable address to serve other machines).
@@ -145,6 +198,7 @@ struct Shared {
     args: Args,
     rtc_ip: IpAddr,
     stun_port: Option<u16>,
+    turn: Option<turn::Turn>,
     rooms: signaling::Rooms,
     clients: Arc<Semaphore>,
     sessions: Arc<Semaphore>,
@@ -216,15 +270,46 @@ async fn serve(args: Args) -> ExitCode {
     } else {
         args.listen.ip()
     });
+    // With --turn the TURN engine takes the UDP socket (it answers Binding too).
+    let (udp, turn) = match udp {
+        Some(u) if args.turn => {
+            match u
+                .into_std()
+                .map_err(|e| e.to_string())
+                .and_then(|u| turn::start(&args, u, rtc_ip))
+            {
+                Ok(t) => (None, Some(t)),
+                Err(e) => {
+                    eprintln!("sansrtc serve: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        other => (other, None),
+    };
     eprintln!(
         "sansrtc serve: listening on tcp {tcp_addr} (http://{tcp_addr}/, ws /ws, ws /gateway){}, rtc ip {rtc_ip}",
-        udp_addr.map_or(String::new(), |a| format!(" and udp {a} (stun)"))
+        udp_addr.map_or(String::new(), |a| format!(
+            " and udp {a} ({})",
+            if turn.is_some() {
+                "turn and stun"
+            } else {
+                "stun"
+            }
+        ))
     );
+    if turn.is_some() {
+        eprintln!(
+            "sansrtc serve: turn realm {}, relay {rtc_ip} ports {}-{}, credentials from /ice-servers valid {} s",
+            args.turn_realm, args.turn_relay_ports.0, args.turn_relay_ports.1, args.turn_ttl
+        );
+    }
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
         rtc_ip,
         stun_port: udp_addr.map(|a| a.port()),
+        turn,
         rooms: signaling::Rooms::default(),
         clients: Arc::new(Semaphore::new(args.max_clients as usize)),
         sessions: Arc::new(Semaphore::new(args.max_sessions as usize)),
@@ -250,6 +335,7 @@ async fn serve(args: Args) -> ExitCode {
     let app = Router::new()
         .route("/", get(index))
         .route("/health", get(health))
+        .route("/ice-servers", get(ice_servers))
         .route("/echo", post(echo).layer(DefaultBodyLimit::max(64 * 1024)))
         .route("/ws", get(ws_signaling))
         .route("/gateway", get(ws_gateway))
@@ -278,10 +364,17 @@ async fn serve(args: Args) -> ExitCode {
     if let Some(t) = stun_task {
         t.abort();
     }
+    let turn_summary = match &shared.turn {
+        Some(t) => match t.stop(reason).await {
+            Ok(s) => format!("; turn: {s}"),
+            Err(e) => format!("; turn: {e}"),
+        },
+        None => String::new(),
+    };
     let c = &shared.counters;
     let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
     eprintln!(
-        "sansrtc serve: {reason}, shutting down ({}; signaling: {} clients, {} messages relayed, {} refused; sessions: {} started, {} refused, {} messages echoed; stun: {} datagrams, {} answered)",
+        "sansrtc serve: {reason}, shutting down ({}; signaling: {} clients, {} messages relayed, {} refused; sessions: {} started, {} refused, {} messages echoed; stun: {} datagrams, {} answered{turn_summary})",
         if drained {
             "all connections closed"
         } else {
@@ -328,8 +421,26 @@ async fn health(State(shared): State<Arc<Shared>>) -> Response {
             "clients": clients,
             "rooms": shared.rooms.len(),
             "stun": shared.stun_port,
+            "turn": shared.turn.as_ref().map(|t| {
+                let (alive, created) = t.allocations();
+                json!({"port": t.port(), "allocations": alive, "created": created})
+            }),
         }),
     )
+}
+
+async fn ice_servers(State(shared): State<Arc<Shared>>) -> Response {
+    let name = format!("web{}", shared.next_id());
+    let body = turn::ice_servers(shared.rtc_ip, shared.stun_port, shared.turn.as_ref(), &name);
+    (
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            // A credential: never cached.
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn json_response(status: StatusCode, value: &serde_json::Value) -> Response {
