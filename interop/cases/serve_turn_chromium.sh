@@ -6,7 +6,8 @@
 #    use relayed candidates, which only our TURN can give it (credential from /ice-servers);
 #    the echo test (200 messages, text and binary, 1 B-64 KiB) must complete, getStats must
 #    show a relay local candidate on the selected pair, and the server must count the
-#    allocation and relayed datagrams;
+#    allocation and relayed datagrams; two relay-only tabs in one room exchange 200 chat
+#    messages each way relay to relay (both selected candidates are relayed addresses);
 # 3. coturn's turnutils_uclient allocates on serve's TURN with a REST credential made from the
 #    same secret (-W), relays to a turnutils_peer echo peer, 0 lost.
 set -euo pipefail
@@ -54,6 +55,23 @@ assert 49160 <= int(p["localAddress"].rsplit(":", 1)[1]) <= 49200, p
 print(f"relay echo: 200 messages, {r['bytes']} B, connect {r['connectMs']} ms, echo {r['ms']} ms, "
       f"path {p['localAddress']} ({p['local']}) -> {p['remoteAddress']} ({p['remote']})", file=sys.stderr)
 PY
+# Two relay-only tabs in one room: Chromium to Chromium through /ws, relay to relay through
+# our TURN (each tab's relayed address is a peer of the other's allocation).
+timeout 120 python3 interop/py/serve_browser.py \
+    --url "${base}?auto=room&room=relay&count=200&relay=1" \
+    --url "${base}?auto=room&room=relay&count=200&relay=1" >"$out" 2>&1 \
+    || fail "relay room pages: $(cat "$out") / server: $(tail -5 "$log")"
+cat "$out" >&2
+python3 - "$out" <<'PY' || fail "relay room result: $(cat "$out")"
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+assert len(rs) == 2 and all(r["ok"] and r["received"] == 200 for r in rs), rs
+for r in rs:
+    p = r["path"]
+    assert p and p["local"] == "relay" and p["remote"] == "relay", p
+    assert 49160 <= int(p["remoteAddress"].rsplit(":", 1)[1]) <= 49200, p
+print(f"relay room: 200 messages each way, paths {[r['path']['localAddress'] + ' -> ' + r['path']['remoteAddress'] for r in rs]}", file=sys.stderr)
+PY
 grep -q "turn: allocation for [0-9]*:web" "$log" || fail "no TURN allocation logged: $(cat "$log")"
 health="$(http GET "${base}health")"
 echo "$health" | python3 -c 'import json,sys; t=json.load(sys.stdin)["turn"]; assert t["created"] >= 1, t' \
@@ -84,7 +102,7 @@ echoed = int(re.search(r"(\d+) messages echoed", last).group(1))
 created = int(re.search(r"turn: allocations: (\d+) created", last).group(1))
 to_peers = int(re.search(r"relayed (\d+) to peers", last).group(1))
 assert echoed == 200, f"echoed {echoed}"
-assert created >= 3, f"allocations {created}"  # Chromium's, and uclient's two
+assert created >= 5, f"allocations {created}"  # Chromium's three tabs, and uclient's two
 assert to_peers >= 200, f"relayed {to_peers} to peers"
 PY
 pass
