@@ -785,7 +785,17 @@ impl Agent {
                         if let Some(t) = self.turns.get_mut(i) {
                             t.relayed.push(r);
                         }
-                        let related = mapped.map(|m| (Address::Ip(m.ip()), m.port()));
+                        // The related address is the mapped one, which a relay-only agent
+                        // keeps to itself (as browsers do: 0.0.0.0 port 0).
+                        let related = if self.config.relay_only {
+                            let any = match r.ip() {
+                                IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+                                IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+                            };
+                            Some((Address::Ip(any), 0))
+                        } else {
+                            mapped.map(|m| (Address::Ip(m.ip()), m.port()))
+                        };
                         if self
                             .add_local(CandidateKind::Relayed, r, server_ip, related, 65535)
                             .is_ok()

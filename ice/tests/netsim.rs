@@ -547,6 +547,17 @@ fn relay_only_announces_and_selects_only_the_relay() {
                 })
                 .collect();
         assert_eq!(announced, vec![CandidateKind::Relayed], "both={both}");
+        // Nor does the relayed candidate's related address tell the mapped one.
+        let relayed = w.a.agent.local_candidates().next().unwrap();
+        assert_eq!(
+            relayed.related,
+            Some((sansrtc_ice::Address::Ip("0.0.0.0".parse().unwrap()), 0)),
+            "both={both}"
+        );
+        assert!(
+            !relayed.to_string().contains(&w.a.host.ip().to_string()),
+            "{relayed}"
+        );
         assert!(
             w.a.agent
                 .local_candidates()
