@@ -13,7 +13,7 @@ use sansrtc_dtls::{Certificate, Fingerprint, PeerVerification};
 use sansrtc_ice::{Agent, Candidate, Credentials, IceState, Role as IceRole};
 use sansrtc_sctp::datachannel::{ChannelConfig, DataChannelEvent, DataChannels, DtlsRole};
 use sansrtc_sdp::jsep::{self, MediaSpec, OfferSpec, TransportSpec};
-use sansrtc_sdp::{Attribute, Direction, HashFunction, SessionDescription, Setup, Ssrc};
+use sansrtc_sdp::{Attribute, Direction, HashFunction, SessionDescription, Setup, Ssrc, SsrcGroup};
 
 use crate::config::Config;
 use crate::error::Error;
@@ -410,7 +410,11 @@ impl PeerConnection {
         self.start_agent(now, IceRole::Controlling)?;
         let mut media = Vec::new();
         for t in &self.media.transceivers {
-            let codecs = local_codecs(t.kind, &self.config.media.video_codecs);
+            let codecs = local_codecs(
+                t.kind,
+                &self.config.media.video_codecs,
+                self.config.media.rtx,
+            );
             let mut m = MediaSpec::media(t.kind, &t.mid, t.direction, codecs);
             m.extensions = vec![MID_URI.to_owned()];
             if t.direction.sends() {
@@ -493,9 +497,10 @@ impl PeerConnection {
             _ => sansrtc_dtls::Role::Server,
         };
         let video_codecs = &self.config.media.video_codecs;
+        let rtx = self.config.media.rtx;
         let caps = |kind: MediaKind, d: Option<Direction>, cname: &str| {
             d.map(|direction| jsep::MediaCapabilities {
-                codecs: local_codecs(kind, video_codecs),
+                codecs: local_codecs(kind, video_codecs, rtx),
                 extensions: vec![MID_URI.to_owned()],
                 direction,
                 msid: Some((cname.to_owned(), format!("{}-{}", kind.as_str(), cname))),
@@ -659,9 +664,11 @@ impl PeerConnection {
         }
         let mid = self.media.transceivers.len().to_string();
         let (ssrc, seq) = self.new_ssrc();
-        self.media
-            .transceivers
-            .push(Transceiver::new(&mid, kind, direction, ssrc, seq));
+        let mut t = Transceiver::new(&mid, kind, direction, ssrc, seq);
+        if self.config.media.rtx && kind == MediaKind::Video {
+            t.rtx_ssrc = Some(self.new_ssrc_avoiding(ssrc));
+        }
+        self.media.transceivers.push(t);
         Ok(Arc::from(mid.as_str()))
     }
 
@@ -871,8 +878,24 @@ impl PeerConnection {
     fn new_ssrc(&mut self) -> (u32, u16) {
         loop {
             let s: u32 = self.rng.random();
-            if s != 0 && !self.media.transceivers.iter().any(|t| t.ssrc == s) {
+            if s != 0
+                && !self
+                    .media
+                    .transceivers
+                    .iter()
+                    .any(|t| t.ssrc == s || t.rtx_ssrc == Some(s))
+            {
                 return (s, self.rng.random::<u16>() & 0x7fff);
+            }
+        }
+    }
+
+    /// A new SSRC for an RTX stream, other than `primary` (not yet in the transceiver list).
+    fn new_ssrc_avoiding(&mut self, primary: u32) -> u32 {
+        loop {
+            let (s, _) = self.new_ssrc();
+            if s != primary {
+                return s;
             }
         }
     }
@@ -894,17 +917,27 @@ impl PeerConnection {
                 .msids()
                 .first()
                 .map(|x| format!("{} {}", x.stream, x.track.unwrap_or_default()));
-            m.push_attribute(&Attribute::Ssrc(Ssrc {
-                ssrc: t.ssrc,
-                attribute: "cname",
-                value: Some(&self.media.cname),
-            }))?;
-            if let Some(v) = &msid {
-                m.push_attribute(&Attribute::Ssrc(Ssrc {
-                    ssrc: t.ssrc,
-                    attribute: "msid",
-                    value: Some(v),
+            // RFC 4588 section 8.3 / RFC 5576 section 4.2: the RTX stream's SSRC, grouped
+            // with the original's.
+            if let Some(r) = t.rtx_ssrc {
+                m.push_attribute(&Attribute::SsrcGroup(SsrcGroup {
+                    semantics: "FID",
+                    ssrcs: vec![t.ssrc, r],
                 }))?;
+            }
+            for ssrc in std::iter::once(t.ssrc).chain(t.rtx_ssrc) {
+                m.push_attribute(&Attribute::Ssrc(Ssrc {
+                    ssrc,
+                    attribute: "cname",
+                    value: Some(&self.media.cname),
+                }))?;
+                if let Some(v) = &msid {
+                    m.push_attribute(&Attribute::Ssrc(Ssrc {
+                        ssrc,
+                        attribute: "msid",
+                        value: Some(v),
+                    }))?;
+                }
             }
         }
         Ok(())
@@ -934,6 +967,9 @@ impl PeerConnection {
             let mut t = Transceiver::new(mid, kind, Direction::Inactive, ssrc, seq);
             if let Some(om) = offer.media.get(i) {
                 t.apply(am, om, true);
+            }
+            if self.config.media.rtx && !t.rtx_pts.is_empty() {
+                t.rtx_ssrc = Some(self.new_ssrc_avoiding(ssrc));
             }
             self.media.transceivers.push(t);
         }
@@ -1269,7 +1305,8 @@ impl PeerConnection {
 /// section 9.1.1).
 /// Orders the format list of each accepted video section of our answer by our codec
 /// preference (RFC 3264 section 6.1: the answerer lists its preferred first; the offerer then
-/// sends that one). Payload types we do not rank (none today) keep their place at the end.
+/// sends that one), each RTX format after its codec. Payload types we do not rank (none
+/// today) keep their place at the end.
 fn prefer_codecs(answer: &mut SessionDescription, prefs: &[VideoCodec]) -> Result<(), Error> {
     for s in &mut answer.media {
         let Some(ml) = s.media_line() else { continue };
@@ -1277,13 +1314,22 @@ fn prefer_codecs(answer: &mut SessionDescription, prefs: &[VideoCodec]) -> Resul
             continue;
         }
         let codecs = s.codecs();
-        let rank = |pt: u8| {
+        let codec_rank = |pt: u8| {
             codecs
                 .iter()
                 .find(|c| c.payload_type == pt)
                 .and_then(|c| VideoCodec::from_name(c.name()))
                 .and_then(|v| prefs.iter().position(|p| *p == v))
-                .unwrap_or(usize::MAX)
+        };
+        // An RTX format right after the codec its apt names.
+        let rank = |pt: u8| match codec_rank(pt) {
+            Some(r) => (r, false),
+            None => codecs
+                .iter()
+                .find(|c| c.payload_type == pt)
+                .and_then(|c| c.fmtp.and_then(|f| f.apt()))
+                .and_then(codec_rank)
+                .map_or((usize::MAX, true), |r| (r, true)),
         };
         let mut pts: Vec<u8> = ml.payload_types().collect();
         pts.sort_by_key(|pt| rank(*pt));

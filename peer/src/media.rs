@@ -12,6 +12,7 @@ use bytes::{Bytes, BytesMut};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sansrtc_rtp::nack::{NackConfig, NackEvent, NackGenerator};
+use sansrtc_rtp::rtx::{RtxConfig, rtx_unwrap, rtx_wrap};
 use sansrtc_rtp::stats::{ReceiverStats, StatsConfig};
 use sansrtc_rtp::wire::rtcp::{
     Goodbye, Nack, Pli, ReceiverReport, ReportBlock, SdesChunk, SdesItem, SenderReport,
@@ -62,6 +63,14 @@ pub struct MediaConfig {
     /// NACK gaps in what we receive (RFC 4585 section 6.2.1, `sansrtc_rtp::nack` timing).
     /// 0 disables both. Default 512 packets (about 0.7 MB at full size).
     pub nack_history: usize,
+    /// RTX (RFC 4588) on video: offer and accept an `rtx` payload type per video codec (VP8
+    /// 97, VP9 99, AV1 46, H.264 103 in our offers, `apt=` its codec), signal our RTX SSRC
+    /// with `a=ssrc-group:FID`, answer NACKs with RTX packets (own SSRC and sequence
+    /// numbers, the original sequence number in front of the payload) instead of resending
+    /// the original, and turn the peer's RTX packets back into the originals. Needs
+    /// `nack_history` > 0 to resend. Default `false` (retransmissions resend the original
+    /// SRTP packet).
+    pub rtx: bool,
 }
 
 impl Default for MediaConfig {
@@ -76,6 +85,7 @@ impl Default for MediaConfig {
             max_srtp_streams: 64,
             max_rtp_payload: 1400,
             nack_history: 512,
+            rtx: false,
         }
     }
 }
@@ -128,6 +138,16 @@ impl VideoCodec {
         }
     }
 
+    /// The payload type of its RTX format in our offers (with [`MediaConfig::rtx`]).
+    pub fn offer_rtx_payload_type(self) -> u8 {
+        match self {
+            VideoCodec::Vp8 => 97,
+            VideoCodec::Vp9 => 99,
+            VideoCodec::Av1 => 46,
+            VideoCodec::H264 => 103,
+        }
+    }
+
     /// Which codec an `a=rtpmap` encoding name is (`None` for others).
     pub fn from_name(name: &str) -> Option<VideoCodec> {
         VideoCodec::ALL
@@ -135,7 +155,7 @@ impl VideoCodec {
             .find(|c| c.name().eq_ignore_ascii_case(name))
     }
 
-    fn spec(self) -> CodecSpec {
+    fn spec(self, rtx: bool) -> CodecSpec {
         let fmtp = match self {
             VideoCodec::Vp8 => None,
             VideoCodec::Vp9 => Some("profile-id=0"),
@@ -146,16 +166,21 @@ impl VideoCodec {
         };
         CodecSpec {
             rtcp_fb: ["nack", "nack pli", "ccm fir"].map(String::from).to_vec(),
-            ..CodecSpec::video(self.offer_payload_type(), self.name(), fmtp, None)
+            ..CodecSpec::video(
+                self.offer_payload_type(),
+                self.name(),
+                fmtp,
+                rtx.then_some(self.offer_rtx_payload_type()),
+            )
         }
     }
 }
 
 /// The codecs we offer and accept: Opus (RFC 7587), and for video those of `video` in that
 /// order, each with the feedback we implement (NACK and PLI are sent and received; FIR is
-/// received). No transport-cc or REMB: we give no congestion feedback, so we do not
-/// negotiate it.
-pub(crate) fn local_codecs(kind: MediaKind, video: &[VideoCodec]) -> Vec<CodecSpec> {
+/// received), and with `rtx` an RTX format for each. No transport-cc or REMB: we give no
+/// congestion feedback, so we do not negotiate it.
+pub(crate) fn local_codecs(kind: MediaKind, video: &[VideoCodec], rtx: bool) -> Vec<CodecSpec> {
     match kind {
         MediaKind::Audio => vec![CodecSpec {
             rtcp_fb: Vec::new(),
@@ -165,7 +190,7 @@ pub(crate) fn local_codecs(kind: MediaKind, video: &[VideoCodec]) -> Vec<CodecSp
             let mut out: Vec<CodecSpec> = Vec::new();
             for c in video {
                 if !out.iter().any(|s| s.name == c.name()) {
-                    out.push(c.spec());
+                    out.push(c.spec(rtx));
                 }
             }
             out
@@ -219,6 +244,13 @@ pub(crate) struct Transceiver {
     remote: Vec<RemoteSource>,
     /// Negotiated `a=rtcp-fb:* nack` on one of its codecs.
     pub(crate) nack: bool,
+    /// Our RTX SSRC (RFC 4588), when RTX is configured for this video transceiver.
+    pub(crate) rtx_ssrc: Option<u32>,
+    rtx_seq: u16,
+    /// Negotiated (original payload type, RTX payload type) pairs (`apt=`).
+    pub(crate) rtx_pts: Vec<(u8, u8)>,
+    /// The peer's (RTX SSRC, original SSRC) pairs from its `a=ssrc-group:FID` lines.
+    remote_rtx: Vec<(u32, u32)>,
     /// Our last sent packets, protected (a retransmission is the same SRTP packet: same
     /// index, same bytes, accepted by a receiver that lost it).
     history: VecDeque<(u16, Bytes)>,
@@ -247,6 +279,10 @@ impl Transceiver {
             signaled_ssrcs: Vec::new(),
             remote: Vec::new(),
             nack: false,
+            rtx_ssrc: None,
+            rtx_seq: seq ^ 0x3a5c,
+            rtx_pts: Vec::new(),
+            remote_rtx: Vec::new(),
             history: VecDeque::new(),
             seq,
             packets_sent: 0,
@@ -283,10 +319,46 @@ impl Transceiver {
             .rtcp_fbs()
             .iter()
             .any(|f| f.kind == "nack" && f.param.is_none());
+        self.rtx_pts = answer
+            .codecs()
+            .iter()
+            .filter(|c| c.name().eq_ignore_ascii_case("rtx"))
+            .filter_map(|c| Some((c.fmtp.and_then(|f| f.apt())?, c.payload_type)))
+            .take(16)
+            .collect();
+        self.remote_rtx = remote
+            .ssrc_groups()
+            .iter()
+            .filter(|g| g.semantics == "FID")
+            .filter_map(|g| Some((*g.ssrcs.get(1)?, *g.ssrcs.first()?)))
+            .take(16)
+            .collect();
         let mut ssrcs: Vec<u32> = remote.ssrcs().iter().map(|s| s.ssrc).collect();
         ssrcs.dedup();
         ssrcs.truncate(32);
         self.signaled_ssrcs = ssrcs;
+    }
+
+    /// RTX negotiated and configured: retransmissions go out as RTX.
+    fn sends_rtx(&self) -> bool {
+        self.rtx_ssrc.is_some() && !self.rtx_pts.is_empty()
+    }
+
+    /// For an RTX packet (`pt` is a negotiated RTX payload type) from `ssrc`: the original
+    /// stream's SSRC (its FID group, else the one source we receive on this transceiver)
+    /// and payload type. `None`: not RTX. `Some(None)`: RTX we cannot attribute.
+    fn rtx_original(&self, ssrc: u32, pt: u8) -> Option<Option<(u32, u8)>> {
+        let apt = self.rtx_pts.iter().find(|(_, r)| *r == pt)?.0;
+        let primary = self
+            .remote_rtx
+            .iter()
+            .find(|(r, _)| *r == ssrc)
+            .map(|(_, o)| *o)
+            .or(match self.remote.as_slice() {
+                [only] => Some(only.ssrc),
+                _ => None,
+            });
+        Some(primary.map(|o| (o, apt)))
     }
 
     fn clock_rate(&self, pt: u8) -> u32 {
@@ -343,6 +415,11 @@ pub struct MediaStats {
     pub remote_sources_ended: u64,
     /// RTCP BYE packets we sent (one compound per transceiver on `close_connection`).
     pub byes_sent: u64,
+    /// RTX packets (RFC 4588) received and turned back into the original packet.
+    pub rtx_received: u64,
+    /// RTX packets dropped: no original sequence number (padding only) or no source to
+    /// attribute them to.
+    pub rtx_dropped: u64,
 }
 
 /// The SRTP sessions and the transceivers.
@@ -517,17 +594,42 @@ impl Media {
             }
         };
         buf.truncate(n);
-        let bytes = buf.freeze();
+        let mut bytes = buf.freeze();
+        let (i, rtx) = {
+            let Ok(p) = RtpPacket::new_checked_lazy(&bytes[..]) else {
+                self.stats.srtp_rejected += 1;
+                return true;
+            };
+            let Some(i) = self.route(&p) else {
+                self.stats.rtp_unroutable += 1;
+                return true;
+            };
+            let rtx = self
+                .transceivers
+                .get(i)
+                .and_then(|t| t.rtx_original(p.ssrc(), p.payload_type()));
+            (i, rtx)
+        };
+        // RFC 4588 section 4: an RTX packet becomes the original again (its SSRC, payload
+        // type and sequence number), then goes the way of every packet.
+        if let Some(original) = rtx {
+            match original.map(|(ssrc, apt)| rtx_unwrap(&bytes, ssrc, apt)) {
+                Some(Ok(v)) => {
+                    self.stats.rtx_received += 1;
+                    bytes = Bytes::from(v);
+                }
+                _ => {
+                    self.stats.rtx_dropped += 1;
+                    return true;
+                }
+            }
+        }
         let Ok(p) = RtpPacket::new_checked_lazy(&bytes[..]) else {
             self.stats.srtp_rejected += 1;
             return true;
         };
         let ssrc = p.ssrc();
         let pt = p.payload_type();
-        let Some(i) = self.route(&p) else {
-            self.stats.rtp_unroutable += 1;
-            return true;
-        };
         let max_remote = self.config.max_remote_ssrcs;
         let nack_on = self.config.nack_history > 0;
         let Some(t) = self.transceivers.get_mut(i) else {
@@ -647,15 +749,39 @@ impl Media {
                 RtcpPacket::Nack(n) => {
                     if let Some(t) = self
                         .index_by_local_ssrc(n.media_ssrc)
-                        .and_then(|i| self.transceivers.get(i))
+                        .and_then(|i| self.transceivers.get_mut(i))
                     {
                         self.stats.nacks_received += 1;
                         let sequence_numbers: Vec<u16> = n.lost().take(256).collect();
                         for s in &sequence_numbers {
-                            if let Some((_, b)) = t.history.iter().find(|(x, _)| x == s) {
-                                self.stats.rtp_retransmitted += 1;
-                                out.push(MediaOut::Send(b.clone()));
-                            }
+                            let Some((_, b)) = t.history.iter().find(|(x, _)| x == s) else {
+                                continue;
+                            };
+                            let packet = match (t.rtx_ssrc, &mut self.tx) {
+                                // The history holds the plain packets: wrap, then protect
+                                // on the RTX SSRC (RFC 4588 section 4).
+                                (Some(ssrc), Some(tx)) if !t.rtx_pts.is_empty() => {
+                                    let cfg = RtxConfig {
+                                        ssrc,
+                                        payload_types: t.rtx_pts.clone(),
+                                        initial_seq: 0,
+                                    };
+                                    let Ok(mut p) = rtx_wrap(b, &cfg, t.rtx_seq) else {
+                                        continue;
+                                    };
+                                    let len = p.len();
+                                    p.resize(len + tx.rtp_overhead(), 0);
+                                    let Ok(n) = tx.protect_rtp_in_place(&mut p, len) else {
+                                        continue;
+                                    };
+                                    p.truncate(n);
+                                    t.rtx_seq = t.rtx_seq.wrapping_add(1);
+                                    Bytes::from(p)
+                                }
+                                _ => b.clone(),
+                            };
+                            self.stats.rtp_retransmitted += 1;
+                            out.push(MediaOut::Send(packet));
                         }
                         out.push(MediaOut::Nack {
                             mid: t.mid.clone(),
@@ -751,15 +877,20 @@ impl Media {
         self.scratch.resize(len + tx.rtp_overhead(), 0);
         repr.emit(&mut self.scratch)
             .map_err(|e| Error::Rtp(e.to_string()))?;
+        let history = self.config.nack_history;
+        // With RTX the history keeps the plain packet (to wrap on a NACK), else the
+        // protected one (resent as is).
+        let plain = (t.nack && history > 0 && t.sends_rtx())
+            .then(|| Bytes::copy_from_slice(self.scratch.get(..len).unwrap_or(&[])));
         let n = tx
             .protect_rtp_in_place(&mut self.scratch, len)
             .map_err(map_srtp)?;
-        let history = self.config.nack_history;
         if t.nack && history > 0 {
             if t.history.len() >= history {
                 t.history.pop_front();
             }
-            let sent = Bytes::copy_from_slice(self.scratch.get(..n).unwrap_or(&[]));
+            let sent = plain
+                .unwrap_or_else(|| Bytes::copy_from_slice(self.scratch.get(..n).unwrap_or(&[])));
             t.history.push_back((t.seq, sent));
         }
         t.seq = t.seq.wrapping_add(1);

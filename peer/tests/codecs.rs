@@ -299,10 +299,27 @@ struct Pair {
 }
 
 impl Pair {
-    /// a offers audio + video, b answers; both with `a_cfg`/`b_cfg` applied.
+    /// a offers audio + video, b answers; with the configurations `a_cfg`, `b_cfg`, over a
+    /// 10 ms link.
     fn new(seed: u64, a_cfg: Config, b_cfg: Config) -> Pair {
+        Pair::with_link(
+            seed,
+            a_cfg,
+            b_cfg,
+            LinkConfig::default().latency(Duration::from_millis(10)),
+        )
+        .0
+    }
+
+    /// The same over `link`; also returns the offer and the answer.
+    fn with_link(
+        seed: u64,
+        a_cfg: Config,
+        b_cfg: Config,
+        link: LinkConfig,
+    ) -> (Pair, String, String) {
         let mut net = Network::new(seed);
-        net.set_default_link(LinkConfig::default().latency(Duration::from_millis(10)));
+        net.set_default_link(link);
         let now = net.now();
         let a_addr: SocketAddr = "10.0.0.1:5000".parse().unwrap();
         let b_addr: SocketAddr = "10.0.0.2:6000".parse().unwrap();
@@ -317,14 +334,15 @@ impl Pair {
         let offer = a.create_offer(now).unwrap();
         let answer = b.create_answer(now, &offer).unwrap();
         a.set_remote_answer(now, &answer).unwrap();
-        Pair {
+        let pair = Pair {
             net,
             a,
             b,
             a_addr,
             b_addr,
             b_events: Vec::new(),
-        }
+        };
+        (pair, offer, answer)
     }
 
     fn flush(&mut self) {
@@ -590,4 +608,151 @@ fn report_interval_is_randomized_within_half_to_one_and_a_half() {
     // The same seed replays the same intervals; another seed does not.
     assert_eq!(run(5), gaps);
     assert_ne!(run(6), gaps);
+}
+
+fn rtx_config(seed: u64, rtx: bool) -> Config {
+    let mut c = config(seed, &VideoCodec::ALL);
+    c.media.rtx = rtx;
+    c
+}
+
+#[test]
+fn rtx_answers_chromium_with_apt_and_an_fid_group() {
+    let now = Instant::now();
+    let mut pc = PeerConnection::new(rtx_config(7, true), now).unwrap();
+    pc.add_local_address(now, "127.0.0.1:5000".parse().unwrap())
+        .unwrap();
+    let answer = pc.create_answer(now, CHROME_OFFER).unwrap();
+    // Each kept codec with its offered RTX (RFC 4588 section 8.1: apt = the offered codec).
+    assert_eq!(
+        video_line(&answer),
+        "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 45 46 108 109",
+        "{answer}"
+    );
+    for (rtx, apt) in [(97, 96), (99, 98), (46, 45), (109, 108)] {
+        assert!(answer.contains(&format!("a=rtpmap:{rtx} rtx/90000\r\n")));
+        assert!(answer.contains(&format!("a=fmtp:{rtx} apt={apt}\r\n")));
+    }
+    assert!(!answer.contains("apt=102") && !answer.contains("apt=100"));
+    // Our RTX SSRC, grouped with the original one, and described like it.
+    let sdp = SessionDescription::parse(&answer).unwrap();
+    let video = sdp.media_by_mid("1").unwrap();
+    let groups = video.ssrc_groups();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].semantics, "FID");
+    assert_eq!(groups[0].ssrcs.len(), 2);
+    let described: Vec<u32> = video.ssrcs().iter().map(|s| s.ssrc).collect();
+    assert_eq!(described, {
+        let (o, r) = (groups[0].ssrcs[0], groups[0].ssrcs[1]);
+        vec![o, o, r, r]
+    });
+    // Audio has no RTX.
+    assert_eq!(pc.payload_types("0"), vec![(111, 48000)]);
+    // Without rtx configured the same offer gets no RTX and no group.
+    let mut pc = answerer(&VideoCodec::ALL);
+    let answer = pc.create_answer(now, CHROME_OFFER).unwrap();
+    assert!(!answer.contains("rtx") && !answer.contains("ssrc-group"));
+}
+
+/// 10 % loss one way (a's video to b): b NACKs, a resends; returns the pair, the frames sent
+/// and the answer.
+fn lossy_video(seed: u64, a_rtx: bool, b_rtx: bool) -> (Pair, Vec<Vec<u8>>, String) {
+    let link = LinkConfig::default()
+        .latency(Duration::from_millis(20))
+        .loss(0.1);
+    let (mut p, offer, answer) = Pair::with_link(
+        seed,
+        rtx_config(seed * 2, a_rtx),
+        rtx_config(seed * 2 + 1, b_rtx),
+        link,
+    );
+    assert_eq!(offer.contains("a=fmtp:97 apt=96"), a_rtx, "{offer}");
+    p.connect();
+    let mut sent = Vec::new();
+    for i in 0..300usize {
+        let now = p.net.now();
+        let v = bytes(200 + (i * 37) % 1000, i);
+        p.a.send_rtp(now, "1", 96, 3000 * i as u32, i % 3 == 2, &v)
+            .unwrap();
+        sent.push(v);
+        p.run_to(now + Duration::from_millis(20), |_, _| {});
+    }
+    let t = p.net.now() + Duration::from_millis(1500);
+    p.run_to(t, |_, _| {});
+    (p, sent, answer)
+}
+
+fn check_repaired(p: &Pair, sent: &[Vec<u8>], ctx: &str) {
+    let got: Vec<&RtpPacketIn> = p
+        .b_events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Rtp(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let first = got[0]
+        .sequence_number
+        .wrapping_sub((got[0].timestamp / 3000) as u16);
+    let mut seen = std::collections::HashSet::new();
+    for r in &got {
+        // Retransmissions arrive as the original: its payload type, SSRC, number, bytes.
+        assert_eq!((&*r.mid, r.payload_type), ("1", 96), "{ctx}");
+        assert_eq!(r.ssrc, got[0].ssrc, "{ctx}");
+        let i = (r.timestamp / 3000) as usize;
+        assert_eq!(r.sequence_number, first.wrapping_add(i as u16), "{ctx}");
+        assert_eq!(r.payload.as_ref(), sent[i].as_slice(), "{ctx}");
+        seen.insert(i);
+    }
+    let missing: Vec<usize> = (0..sent.len()).filter(|i| !seen.contains(i)).collect();
+    assert!(
+        missing.iter().all(|&i| i == 0 || i + 2 >= sent.len()),
+        "{ctx}: missing {missing:?}"
+    );
+    assert_eq!(
+        p.b.remote_ssrcs("1"),
+        vec![got[0].ssrc],
+        "{ctx}: RTX is no source"
+    );
+}
+
+#[test]
+fn rtx_repairs_loss_on_its_own_ssrc() {
+    for seed in [3, 4, 5] {
+        let (p, sent, answer) = lossy_video(seed, true, true);
+        let ctx = format!("seed {seed}");
+        assert!(answer.contains("a=fmtp:97 apt=96"), "{answer}");
+        assert!(answer.contains("a=ssrc-group:FID"), "{answer}");
+        let (sa, sb) = (p.a.stats().media, p.b.stats().media);
+        assert!(sa.rtp_retransmitted >= 10, "{ctx}: {sa:?}");
+        // Every retransmission went out as RTX; those the link did not drop came back as
+        // originals (RTX has its own SRTP stream: no replay refusal, no unroutable).
+        assert!(
+            sb.rtx_received > 0 && sb.rtx_received <= sa.rtp_retransmitted,
+            "{ctx}: {sb:?}"
+        );
+        assert!(
+            sb.rtx_received * 10 >= sa.rtp_retransmitted * 7,
+            "{ctx}: {sa:?} {sb:?}"
+        );
+        assert_eq!(
+            (sb.rtx_dropped, sb.srtp_rejected, sb.rtp_unroutable),
+            (0, 0, 0),
+            "{ctx}"
+        );
+        check_repaired(&p, &sent, &ctx);
+    }
+}
+
+#[test]
+fn rtx_offered_but_not_accepted_resends_the_original() {
+    let (p, sent, answer) = lossy_video(6, true, false);
+    assert!(
+        !answer.contains("rtx") && !answer.contains("ssrc-group"),
+        "{answer}"
+    );
+    let (sa, sb) = (p.a.stats().media, p.b.stats().media);
+    assert!(sa.rtp_retransmitted >= 10, "{sa:?}");
+    assert_eq!(sb.rtx_received, 0);
+    check_repaired(&p, &sent, "rtx not accepted");
 }
