@@ -593,6 +593,21 @@ fn close_connection_sends_bye_and_the_peer_drops_the_sources() {
     assert_eq!(p.b.stats().media.byes_received, 0);
     let now = p.net.now();
     p.a.close_connection(now);
+    // What a sends last, in order: SCTP SHUTDOWN (DTLS), the two BYE compounds (SRTCP),
+    // then the close_notify (DTLS).
+    let mut first_bytes = Vec::new();
+    while let Some(t) = p.a.poll_transmit() {
+        first_bytes.push(t.payload[0]);
+        p.net
+            .send(Datagram::new(t.source, t.destination, t.payload.to_vec()));
+    }
+    let srtcp: Vec<usize> = (0..first_bytes.len())
+        .filter(|&i| (128..=191).contains(&first_bytes[i]))
+        .collect();
+    assert_eq!(srtcp.len(), 2, "{first_bytes:?}");
+    let last = first_bytes.len() - 1;
+    assert!((20..=63).contains(&first_bytes[last]), "{first_bytes:?}");
+    assert!(srtcp.iter().all(|&i| i < last), "{first_bytes:?}");
     p.run_to(now + Duration::from_millis(500));
     let (sa, sb) = (p.a.stats().media, p.b.stats().media);
     // One compound (SR/RR + SDES + BYE) per transceiver, both authenticated by b.
