@@ -1004,9 +1004,10 @@ impl Media {
     }
 
     /// The last compound of each negotiated transceiver (RFC 3550 section 6.3.7): SR/RR,
-    /// SDES CNAME and BYE with our SSRC, protected, through `emit`. Before the keys, nothing.
+    /// SDES CNAME and BYE with our SSRC, protected, through `emit`. Before the keys, or when
+    /// we never sent RTP or RTCP (section 6.3.7: then we MUST NOT send a BYE), nothing.
     pub(crate) fn goodbye(&mut self, now: Instant, mut emit: impl FnMut(&[u8])) {
-        if self.tx.is_none() {
+        if self.tx.is_none() || (self.stats.rtp_sent == 0 && self.stats.rtcp_sent == 0) {
             return;
         }
         for i in 0..self.transceivers.len() {

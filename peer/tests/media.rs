@@ -632,7 +632,7 @@ fn close_connection_sends_bye_and_the_peer_drops_the_sources() {
 }
 
 #[test]
-fn no_bye_without_srtp_keys() {
+fn no_bye_without_srtp_keys_or_before_anything_was_sent() {
     let (mut p, _, _) = Pair::new(
         6,
         LinkConfig::default(),
@@ -640,6 +640,21 @@ fn no_bye_without_srtp_keys() {
         Some(Direction::SendRecv),
         |a| a,
     );
+    let now = p.net.now();
+    p.a.close_connection(now);
+    assert_eq!(p.a.stats().media.byes_sent, 0);
+    // Keyed, but closed before the first report or packet (RFC 3550 section 6.3.7: a
+    // participant that never sent RTP or RTCP sends no BYE).
+    let (mut p, _, _) = Pair::new(
+        7,
+        LinkConfig::default(),
+        &av(),
+        Some(Direction::SendRecv),
+        |a| a,
+    );
+    p.connect();
+    let s = p.a.stats().media;
+    assert_eq!((s.rtp_sent, s.rtcp_sent), (0, 0));
     let now = p.net.now();
     p.a.close_connection(now);
     assert_eq!(p.a.stats().media.byes_sent, 0);
