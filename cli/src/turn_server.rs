@@ -411,8 +411,10 @@ fn spawn_engine(
 }
 
 /// The TURN engine over one UDP socket, started inside another server (`serve --turn`):
-/// the same thread, core and relay sockets as `turn-server`, without TCP or TLS.
+/// the same thread, core and relay sockets as `turn-server`. The embedding server accepts
+/// TCP connections itself and hands the TURN ones over ([`TcpHandoff`]); no TLS.
 pub struct UdpTurn {
+    tcp: TcpHandoff,
     stop: Arc<OnceLock<&'static str>>,
     wake: Arc<EventFd>,
     thread: std::thread::JoinHandle<()>,
@@ -428,6 +430,8 @@ impl UdpTurn {
         udp: std::net::UdpSocket,
         prefix: &'static str,
         verbose: bool,
+        max_tcp_connections: u32,
+        tcp_idle: Duration,
     ) -> Result<Self, String> {
         let listen = udp.local_addr().map_err(|e| e.to_string())?;
         udp.set_nonblocking(true).map_err(|e| e.to_string())?;
@@ -436,8 +440,15 @@ impl UdpTurn {
             EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
                 .map_err(|e| format!("eventfd: {e}"))?,
         );
-        // No stream transports: nothing ever sends on this channel.
-        let (_tx, rx) = mpsc::channel::<Msg>(1);
+        let (tx, rx) = mpsc::channel::<Msg>(INPUT_QUEUE);
+        let tcp = TcpHandoff {
+            tx: CoreTx {
+                tx,
+                wake: wake.clone(),
+            },
+            slots: Arc::new(Semaphore::new(max_tcp_connections as usize)),
+            idle: tcp_idle,
+        };
         let stop: Arc<OnceLock<&'static str>> = Arc::new(OnceLock::new());
         let gauges: Arc<Gauges> = Arc::default();
         let result: Arc<OnceLock<Result<String, String>>> = Arc::new(OnceLock::new());
@@ -460,12 +471,18 @@ impl UdpTurn {
             },
         )?;
         Ok(Self {
+            tcp,
             stop,
             wake,
             thread,
             result,
             gauges,
         })
+    }
+
+    /// Where the embedding server hands TURN-over-TCP connections.
+    pub fn tcp_handoff(&self) -> TcpHandoff {
+        self.tcp.clone()
     }
 
     /// The allocation counters, updated by the engine thread.
@@ -485,6 +502,35 @@ impl UdpTurn {
             .get()
             .cloned()
             .unwrap_or_else(|| Err("the TURN engine ended without a result".into()))
+    }
+}
+
+/// Hands TCP connections accepted elsewhere to a [`UdpTurn`] engine.
+#[derive(Clone)]
+pub struct TcpHandoff {
+    tx: CoreTx,
+    slots: Arc<Semaphore>,
+    idle: Duration,
+}
+
+impl TcpHandoff {
+    /// Serves `stream` (accepted on `local` from `peer`) as TURN over TCP (RFC 8656 section
+    /// 12.5 framing) in its own task; false (and the stream dropped) when the most TCP
+    /// connections are already served.
+    pub fn spawn(&self, stream: TcpStream, local: SocketAddr, peer: SocketAddr) -> bool {
+        let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+            return false;
+        };
+        spawn_stream(
+            stream,
+            local,
+            peer,
+            self.tx.clone(),
+            self.idle,
+            None,
+            permit,
+        );
+        true
     }
 }
 
@@ -1214,27 +1260,39 @@ async fn tcp_accept_loop(
             drop(stream);
             continue;
         };
-        let tx = tx.clone();
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            let transport = if tls.is_some() {
-                Transport::Tls
-            } else {
-                Transport::Tcp
-            };
-            match tls {
-                Some(cfg) => tls_connection(stream, local, peer, tx.clone(), idle, cfg).await,
-                None => tcp_connection(stream, local, peer, tx.clone(), idle).await,
-            }
-            let ft = FiveTuple {
-                client: peer,
-                server: local,
-                transport,
-            };
-            let _ = tx.send(Msg::TcpClosed(ft)).await;
-            drop(permit);
-        });
+        spawn_stream(stream, local, peer, tx.clone(), idle, tls.clone(), permit);
     }
+}
+
+/// Serves one accepted TCP (or TLS) connection in its own task until it ends, then tells the
+/// core (which frees its allocation) and gives the connection slot back.
+fn spawn_stream(
+    stream: TcpStream,
+    local: SocketAddr,
+    peer: SocketAddr,
+    tx: CoreTx,
+    idle: Duration,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) {
+    tokio::spawn(async move {
+        let transport = if tls.is_some() {
+            Transport::Tls
+        } else {
+            Transport::Tcp
+        };
+        match tls {
+            Some(cfg) => tls_connection(stream, local, peer, tx.clone(), idle, cfg).await,
+            None => tcp_connection(stream, local, peer, tx.clone(), idle).await,
+        }
+        let ft = FiveTuple {
+            client: peer,
+            server: local,
+            transport,
+        };
+        let _ = tx.send(Msg::TcpClosed(ft)).await;
+        drop(permit);
+    });
 }
 
 /// Splits complete frames off the front of `buf` and hands them to the core task; false if

@@ -700,7 +700,10 @@ fn turn_credentials_from_ice_servers_allocate_and_relay() {
     let turn = &servers[1];
     assert_eq!(
         turn["urls"],
-        json!([format!("turn:{}?transport=udp", server.addr)])
+        json!([
+            format!("turn:{}?transport=udp", server.addr),
+            format!("turn:{}?transport=tcp", server.addr)
+        ])
     );
     let username = turn["username"].as_str().unwrap();
     let credential = turn["credential"].as_str().unwrap();
@@ -839,4 +842,137 @@ fn turn_options_need_turn_and_conflict_with_no_stun() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("--turn"), "{args:?}: {err}");
     }
+}
+
+/// One RFC 8656 section 12.5 frame from a TURN-over-TCP stream, if one arrives in time.
+fn tcp_frame(s: &mut TcpStream, acc: &mut Vec<u8>) -> Option<Vec<u8>> {
+    loop {
+        if let Ok(Some(len)) = sansrtc_turn::wire::stream_frame_len(acc)
+            && len <= acc.len()
+        {
+            return Some(acc.drain(..len).collect());
+        }
+        let mut buf = [0u8; 4096];
+        match s.read(&mut buf) {
+            Ok(n) if n > 0 => acc.extend_from_slice(&buf[..n]),
+            _ => return None,
+        }
+    }
+}
+
+/// TURN over TCP on the HTTP port: a connection that starts with STUN goes to TURN (allocate
+/// with the /ice-servers credential, relay both ways), HTTP keeps working beside it, and
+/// closing the connection frees the allocation.
+#[test]
+fn turn_over_tcp_shares_the_http_port() {
+    use sansrtc_turn::client::{Client, ClientConfig, ClientEvent};
+    use sansrtc_turn::server::Transport;
+    use std::time::Instant;
+
+    let mut server = start(&[
+        "--turn",
+        "--turn-allow-peer",
+        "127.0.0.0/8",
+        "--turn-relay-ports",
+        "61950-61999",
+    ]);
+    assert!(
+        server.first.contains("ws /gateway, turn)"),
+        "{}",
+        server.first
+    );
+    let (_, body) = http(server.addr, "GET", "/ice-servers", "");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let turn = &v["iceServers"][1];
+    let mut cfg = ClientConfig::new(
+        server.addr,
+        turn["username"].as_str().unwrap(),
+        turn["credential"].as_str().unwrap(),
+    );
+    cfg.transport = Transport::Tcp;
+    let mut c = Client::new(cfg, Instant::now());
+    let mut tcp = TcpStream::connect(server.addr).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let mut acc = Vec::new();
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let peer_addr = peer.local_addr().unwrap();
+
+    c.allocate(Instant::now()).unwrap();
+    let mut relayed = None;
+    let end = Instant::now() + Duration::from_secs(10);
+    'setup: loop {
+        assert!(Instant::now() < end, "no allocation and permission");
+        while let Some(t) = c.poll_transmit() {
+            tcp.write_all(&t.payload).unwrap();
+        }
+        while let Some(e) = c.poll_event() {
+            match e {
+                ClientEvent::Allocated { relayed: r, .. } => {
+                    relayed = Some(r[0]);
+                    c.create_permission(Instant::now(), peer_addr.ip()).unwrap();
+                }
+                ClientEvent::PermissionCreated { .. } => break 'setup,
+                e => panic!("unexpected {e:?}"),
+            }
+        }
+        if let Some(f) = tcp_frame(&mut tcp, &mut acc) {
+            c.handle_receive(Instant::now(), server.addr, &f);
+        }
+        let now = Instant::now();
+        if c.poll_timeout().is_some_and(|t| t <= now) {
+            c.handle_timeout(now);
+        }
+    }
+    let relayed = relayed.unwrap();
+    assert!((61950..=61999).contains(&relayed.port()), "{relayed}");
+    c.send(Instant::now(), peer_addr, b"over tcp").unwrap();
+    tcp.write_all(&c.poll_transmit().unwrap().payload).unwrap();
+    let mut buf = [0u8; 2048];
+    let (n, from) = peer.recv_from(&mut buf).unwrap();
+    assert_eq!((&buf[..n], from), (&b"over tcp"[..], relayed));
+    peer.send_to(b"back over tcp", relayed).unwrap();
+    let mut back = None;
+    while back.is_none() {
+        assert!(Instant::now() < end, "nothing relayed back");
+        if let Some(f) = tcp_frame(&mut tcp, &mut acc) {
+            c.handle_receive(Instant::now(), server.addr, &f);
+        }
+        while let Some(e) = c.poll_event() {
+            if let ClientEvent::Data { data, .. } = e {
+                back = Some(data);
+            }
+        }
+    }
+    assert_eq!(back.unwrap(), b"back over tcp");
+
+    // HTTP on the same port, while the TURN connection is open.
+    let (status, health) = http(server.addr, "GET", "/health", "");
+    assert_eq!(status, 200);
+    let h: Value = serde_json::from_str(&health).unwrap();
+    assert_eq!(h["turn"]["allocations"], 1, "{h}");
+    // Closing the connection frees the allocation.
+    drop(tcp);
+    let mut alive = 1;
+    for _ in 0..100 {
+        let (_, health) = http(server.addr, "GET", "/health", "");
+        let h: Value = serde_json::from_str(&health).unwrap();
+        alive = h["turn"]["allocations"].as_u64().unwrap();
+        if alive == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        alive, 0,
+        "allocation still alive after its connection closed"
+    );
+
+    let lines = server.interrupt();
+    let last = lines.last().unwrap();
+    assert!(
+        last.contains("turn: allocations: 1 created, 0 alive; relayed 1 to peers, 1 to clients"),
+        "{last}"
+    );
 }

@@ -50,7 +50,8 @@ Endpoints (all on --listen; HTTP/1.1 and WebSocket on TCP, STUN on UDP):
                    \"turn\":{\"port\":PORT,\"allocations\":N,\"created\":N}|null}
   GET  /ice-servers  the page's RTCConfiguration.iceServers, fetched before each connection:
                   {\"iceServers\":[{\"urls\":[\"stun:IP:PORT\"]}]} and with --turn
-                  {\"iceServers\":[{\"urls\":[\"stun:IP:PORT\"]},{\"urls\":[\"turn:IP:PORT?transport=udp\"],
+                  {\"iceServers\":[{\"urls\":[\"stun:IP:PORT\"]},{\"urls\":[\"turn:IP:PORT?transport=udp\",
+                   \"turn:IP:PORT?transport=tcp\"],
                    \"username\":\"EXPIRY:NAME\",\"credential\":\"BASE64\"}],\"ttl\":SECONDS}
                   (IP is --rtc-ip; credential = base64(HMAC-SHA1(--turn-secret, username)),
                   coturn's TURN REST API scheme, valid until EXPIRY in Unix seconds)
@@ -93,8 +94,9 @@ Endpoints (all on --listen; HTTP/1.1 and WebSocket on TCP, STUN on UDP):
                   Our candidates are inside the offer/answer (non-trickle); the peer's may
                   come in the SDP or one by one with add_candidate.
 
-TURN (--turn): RFC 8656 over UDP on the --listen port (TCP is HTTP's, so no TURN over TCP
-or TLS here; run `sansrtc turn-server` for those). Relayed addresses are on --rtc-ip. Peers
+TURN (--turn): RFC 8656 over UDP and TCP on the --listen port (each TCP connection is sorted
+by its first byte: STUN goes to TURN, the rest to HTTP); no TURN over TLS here (run `sansrtc
+turn-server --cert` for that). Relayed addresses are on --rtc-ip. Peers
 that are loopback, private, link-local or the server's own addresses are refused (403)
 unless --turn-allow-peer lists them. Add ?relay=1 to the page URL to make the browser use
 relayed candidates only.
@@ -111,8 +113,8 @@ pub struct Args {
     /// Do not serve STUN Binding on UDP.
     #[arg(long)]
     pub no_stun: bool,
-    /// Serve TURN (RFC 8656, UDP) on the --listen port instead of plain STUN (TURN answers
-    /// Binding too), with credentials from GET /ice-servers.
+    /// Serve TURN (RFC 8656, UDP and TCP) on the --listen port instead of plain STUN (TURN
+    /// answers Binding too), with credentials from GET /ice-servers.
     #[arg(long, conflicts_with = "no_stun")]
     pub turn: bool,
     /// Shared secret of the TURN credentials (coturn's static-auth-secret), e.g. to let
@@ -288,7 +290,8 @@ async fn serve(args: Args) -> ExitCode {
         other => (other, None),
     };
     eprintln!(
-        "sansrtc serve: listening on tcp {tcp_addr} (http://{tcp_addr}/, ws /ws, ws /gateway){}, rtc ip {rtc_ip}",
+        "sansrtc serve: listening on tcp {tcp_addr} (http://{tcp_addr}/, ws /ws, ws /gateway{}){}, rtc ip {rtc_ip}",
+        if turn.is_some() { ", turn" } else { "" },
         udp_addr.map_or(String::new(), |a| format!(
             " and udp {a} ({})",
             if turn.is_some() {
@@ -342,16 +345,38 @@ async fn serve(args: Args) -> ExitCode {
         .with_state(shared.clone());
 
     let mut stop_wait = shared.shutdown.clone();
-    let http = tokio::spawn(async move {
-        axum::serve(tcp, app)
-            .with_graceful_shutdown(async move {
-                let _ = stop_wait.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let graceful = async move {
+        let _ = stop_wait.wait_for(|s| *s).await;
+    };
+    // With TURN, TCP connections are sorted first: TURN over TCP or HTTP.
+    let (http, sorter) = match &shared.turn {
+        Some(t) => match turn::demux(tcp, t) {
+            Ok((conns, sorter)) => (
+                tokio::spawn(async move {
+                    axum::serve(conns, app)
+                        .with_graceful_shutdown(graceful)
+                        .await
+                }),
+                Some(sorter),
+            ),
+            Err(e) => {
+                eprintln!("sansrtc serve: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => (
+            tokio::spawn(
+                async move { axum::serve(tcp, app).with_graceful_shutdown(graceful).await },
+            ),
+            None,
+        ),
+    };
 
     let reason = stun_server::shutdown_signal().await;
     let _ = stop_tx.send(true);
+    if let Some(s) = sorter {
+        s.abort();
+    }
     // WebSockets and PeerConnections see the signal and close; give them a bounded moment
     // (every permit back means every session and client is gone).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);

@@ -6,8 +6,11 @@
 //! base64(HMAC-SHA1(secret, username)). The secret never leaves the process; whoever can
 //! fetch `/ice-servers` gets a credential valid for `--turn-ttl` seconds.
 //!
-//! TURN runs on UDP only: the TCP port is HTTP's, and TURN over TCP would need a second
-//! port or a first-byte demultiplexer in front of the HTTP server (not done).
+//! TURN over TCP shares the TCP port with HTTP: every accepted connection is sorted by its
+//! first byte ([`demux`]): a STUN message starts with 0x00 or 0x01 (RFC 8489 section 5: the
+//! two top bits are zero, and with TURN's small method numbers only the class bit C1 can be
+//! set in the first byte), an HTTP request with an ASCII letter. Both speak first (a TURN
+//! client with its Allocate request), so the server waits for that byte.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
@@ -21,12 +24,27 @@ use sansrtc_turn::policy::PeerPolicy;
 use sansrtc_turn::server::{Server, ServerConfig};
 use sansrtc_turn::wire;
 use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
 
 use super::Args;
-use crate::turn_server::{Gauges, UdpTurn};
+use crate::turn_server::{Gauges, TcpHandoff, UdpTurn};
+
+/// Most TURN-over-TCP connections at once (turn-server's default).
+const MAX_TCP: u32 = 1024;
+/// Seconds a TURN-over-TCP connection may stay idle (turn-server's default).
+const TCP_IDLE: Duration = Duration::from_secs(300);
+/// How long a new connection may stay silent before it goes to HTTP unsorted.
+const SORT_WAIT: Duration = Duration::from_secs(10);
+/// Most connections waiting for their first byte; beyond, they go to HTTP unsorted.
+const MAX_SORTING: usize = 1024;
+/// Sorted HTTP connections waiting for the HTTP server to take them.
+const HTTP_QUEUE: usize = 64;
 
 /// The running TURN engine and what `/ice-servers` needs to issue credentials for it.
 pub struct Turn {
+    tcp: TcpHandoff,
     creds: TimeLimitedCredentials,
     ttl: u64,
     port: u16,
@@ -64,8 +82,16 @@ pub fn start(args: &Args, udp: std::net::UdpSocket, relay_ip: IpAddr) -> Result<
     config.software = Some(concat!("sansrtc ", env!("CARGO_PKG_VERSION")).to_owned());
     config.unix_time_at_start = unix_now();
     let server = Server::new(config, Instant::now()).map_err(|e| format!("TURN: {e}"))?;
-    let engine = UdpTurn::start(server, udp, "sansrtc serve: turn", args.turn_verbose)?;
+    let engine = UdpTurn::start(
+        server,
+        udp,
+        "sansrtc serve: turn",
+        args.turn_verbose,
+        MAX_TCP,
+        TCP_IDLE,
+    )?;
     Ok(Turn {
+        tcp: engine.tcp_handoff(),
         creds,
         ttl: args.turn_ttl,
         port: listen.port(),
@@ -132,10 +158,79 @@ pub fn ice_servers(ip: IpAddr, stun_port: Option<u16>, turn: Option<&Turn>, name
         return json!({"iceServers": servers});
     };
     let (username, credential) = t.issue(name);
+    let at = host_port(ip, t.port);
     servers.push(json!({
-        "urls": [format!("turn:{}?transport=udp", host_port(ip, t.port))],
+        "urls": [format!("turn:{at}?transport=udp"), format!("turn:{at}?transport=tcp")],
         "username": username,
         "credential": credential,
     }));
     json!({"iceServers": servers, "ttl": t.ttl})
+}
+
+/// The HTTP server's side of [`demux`]: the connections that are not TURN.
+pub struct HttpConnections {
+    rx: mpsc::Receiver<(TcpStream, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl axum::serve::Listener for HttpConnections {
+    type Io = TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (TcpStream, SocketAddr) {
+        match self.rx.recv().await {
+            Some(c) => c,
+            // The sorter is gone (shutdown): no more connections.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        Ok(self.local)
+    }
+}
+
+/// Accepts on `tcp` and sorts each connection by its first byte: STUN (TURN over TCP) to
+/// the TURN engine, anything else (or nothing within [`SORT_WAIT`]) to HTTP. Abort the
+/// returned task to stop accepting.
+pub fn demux(tcp: TcpListener, turn: &Turn) -> Result<(HttpConnections, JoinHandle<()>), String> {
+    let local = tcp.local_addr().map_err(|e| e.to_string())?;
+    let (http_tx, rx) = mpsc::channel(HTTP_QUEUE);
+    let handoff = turn.tcp.clone();
+    let sorting = Arc::new(Semaphore::new(MAX_SORTING));
+    let task = tokio::spawn(async move {
+        loop {
+            let (stream, peer) = match tcp.accept().await {
+                Ok(c) => c,
+                Err(_) => {
+                    // Out of file descriptors and the like: breathe, as axum does.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let Ok(permit) = sorting.clone().try_acquire_owned() else {
+                if http_tx.send((stream, peer)).await.is_err() {
+                    return;
+                }
+                continue;
+            };
+            let (http_tx, handoff) = (http_tx.clone(), handoff.clone());
+            tokio::spawn(async move {
+                let mut first = [0u8; 1];
+                let peeked = tokio::time::timeout(SORT_WAIT, stream.peek(&mut first)).await;
+                drop(permit);
+                match peeked {
+                    Ok(Ok(1..)) if first[0] < 2 => {
+                        // At the cap the stream is dropped (closed), as turn-server does.
+                        let _ = handoff.spawn(stream, local, peer);
+                    }
+                    Ok(Ok(0) | Err(_)) => {}
+                    _ => {
+                        let _ = http_tx.send((stream, peer)).await;
+                    }
+                }
+            });
+        }
+    });
+    Ok((HttpConnections { rx, local }, task))
 }
