@@ -96,15 +96,16 @@ Endpoints (all on --listen; HTTP/1.1 and WebSocket on TCP, STUN on UDP):
 
 TURN (--turn): RFC 8656 over UDP and TCP on the --listen port (each TCP connection is sorted
 by its first byte: STUN goes to TURN, the rest to HTTP); no TURN over TLS here (run `sansrtc
-turn-server --cert` for that). Relayed addresses are on --rtc-ip. Peers
-that are loopback, private, link-local or the server's own addresses are refused (403)
-unless --turn-allow-peer lists them. Add ?relay=1 to the page URL to make the browser use
-relayed candidates only.
+turn-server --cert` for that). Relayed addresses are on --rtc-ip. Peers that are loopback,
+private, link-local or the server's own addresses are refused (403) unless --turn-allow-peer
+lists them. A credential is refused once expired, Refresh included: make --turn-ttl longer
+than the longest relayed call. Add ?relay=1 (or ?relay=tcp) to the page URL to make the
+browser use relayed candidates only (over TURN/TCP only).
 
 Examples:
   sansrtc serve --listen 127.0.0.1:8080            # then open http://127.0.0.1:8080/
   sansrtc serve --listen 0.0.0.0:8080 --rtc-ip 192.0.2.10 --max-sessions 20
-  sansrtc serve --listen 0.0.0.0:8080 --rtc-ip 192.0.2.10 --turn --turn-ttl 600")]
+  sansrtc serve --listen 0.0.0.0:8080 --rtc-ip 192.0.2.10 --turn --turn-ttl 86400")]
 pub struct Args {
     /// Address for HTTP/WebSocket (TCP) and STUN (UDP, same port). Port 0 picks a free port,
     /// the same one for both.
