@@ -947,7 +947,19 @@ fn turn_over_tcp_shares_the_http_port() {
     }
     assert_eq!(back.unwrap(), b"back over tcp");
 
-    // HTTP on the same port, while the TURN connection is open.
+    // HTTP on the same port, while the TURN connection is open; a client that connects and
+    // waits before its request is still served (the sorter waits for the first byte).
+    let mut slow = TcpStream::connect(server.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    write!(
+        slow,
+        "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    slow.read_to_string(&mut resp).unwrap();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
     let (status, health) = http(server.addr, "GET", "/health", "");
     assert_eq!(status, 200);
     let h: Value = serde_json::from_str(&health).unwrap();
