@@ -18,6 +18,8 @@
 //! each direction at the socket (a lossy link without netem): the NACK repair both ways
 //! shows in the counters (`rtp_retransmitted`, `nacks_sent`) and in the peer's stats.
 //! `--stun`, `--turn` (+ `--turn-user`, `--turn-pass`) and `--relay-only` as in `dc_peer`.
+//! `--codec vp9` (or `vp8`, `av1`, `h264`): offer and accept only that video codec
+//! (`interop/cases/peer_chromium_codecs.sh`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod common;
