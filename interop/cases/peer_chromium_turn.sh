@@ -8,7 +8,9 @@
 #    the relay: our selected local address is a coturn relay address (127.0.0.1:49160-49200),
 #    and Chromium's selected pair has exactly that address as its remote end;
 #    our description carries no candidate of our host socket;
-# 3. a wrong TURN password: the allocation is refused, dc_peer reports ICE failed (no hang).
+# 3. media_echo --relay-only --mode both (VP8 + Opus echo + 20 data channel messages), both
+#    roles: relayed selected pair on both sides, Chromium decodes > 30 frames of our echo;
+# 4. a wrong TURN password: the allocation is refused, dc_peer reports ICE failed (no hang).
 set -euo pipefail
 CASE=peer_chromium_turn
 source interop/lib.sh
@@ -79,6 +81,35 @@ if not same or rem.get("candidateType") not in ("prflx", "relay"):
 done
 # coturn saw our allocations and relayed for them.
 grep -qi "ALLOCATE processed, success" "$work/coturn.log" || fail "coturn logged no successful allocation"
+
+# Media through the relay: media_echo --relay-only --mode both (VP8 + Opus echoed, 20 data
+# channel echoes in the same BUNDLE group), both roles; media_echo itself requires packets on
+# both mids, all authenticated, and the 20 echoes; here also the relayed selected pair and
+# Chromium decoding our echoed video.
+cargo build --release -q -p sansrtc --example media_echo >&2 || fail "build failed"
+for role in offer answer; do
+    timeout 60 "$target/release/examples/media_echo" --url http://127.0.0.1:8701 --role "$role" \
+        --mode both --seconds 6 "${turn[@]}" >"$work/media-$role.out" 2>"$work/media-$role.err" \
+        || fail "media $role: $(tail -5 "$work/media-$role.err" | tr '\n' ' ')"
+    ours="$(sed -n 's/^media_echo: SelectedPair { local: \([0-9.:]*\),.*/\1/p' "$work/media-$role.err" | tail -1)"
+    rport="${ours##*:}"
+    [[ "${ours%:*}" == 127.0.0.1 && "$rport" -ge 49160 && "$rport" -le 49200 ]] \
+        || fail "media $role: selected local '$ours' is not a coturn relay address"
+    python3 - "$work/media-$role.out" "$rport" >&2 <<'PY' || fail "media $role: check failed"
+import json, sys
+d = json.loads([l for l in open(sys.argv[1]) if l.startswith("{")][-1])
+p = d.get("peer", {})
+video = [i for i in p.get("inbound", []) if i.get("kind") == "video"]
+frames = video[0].get("framesDecoded", 0) if video else 0
+rem = (p.get("selectedPair") or {}).get("remote") or {}
+m = d.get("media", {})
+print("media %s: rtp in %s out %s, srtp_rejected %s; Chromium decoded %s frames of our echo; "
+      "its selected remote port %s (%s)" % (d.get("role"), m.get("rtp_received"), m.get("rtp_sent"),
+      m.get("srtp_rejected"), frames, rem.get("port"), rem.get("candidateType")))
+if frames <= 30 or str(rem.get("port")) != sys.argv[2] or m.get("srtp_rejected"):
+    sys.exit("not through the relay, or not enough decoded")
+PY
+done
 
 # Wrong password: refused allocation, ICE fails, the example exits non-zero promptly.
 t0=$(date +%s)
