@@ -756,3 +756,63 @@ fn rtx_offered_but_not_accepted_resends_the_original() {
     assert_eq!(sb.rtx_received, 0);
     check_repaired(&p, &sent, "rtx not accepted");
 }
+
+#[test]
+fn rtx_packets_without_an_original_number_or_source_are_dropped() {
+    let (mut p, _, _) = Pair::with_link(
+        8,
+        rtx_config(16, true),
+        rtx_config(17, true),
+        LinkConfig::default().latency(Duration::from_millis(10)),
+    );
+    p.connect();
+    let step = |p: &mut Pair, pt: u8, payload: &[u8]| {
+        let now = p.net.now();
+        p.a.send_rtp(now, "1", pt, 0, false, payload).unwrap();
+        p.run_to(now + Duration::from_millis(30), |_, _| {});
+        p.b.stats().media
+    };
+    // The RTX payload type, but on an SSRC that no FID group names as RTX, before b knows a
+    // source on mid 1: nobody to give it to.
+    let s = step(&mut p, 97, &[0x12, 0x34, 9, 9, 9]);
+    assert_eq!(
+        (s.rtx_dropped, s.rtx_received, s.rtp_received),
+        (1, 0, 0),
+        "{s:?}"
+    );
+    // Once the one source is known, RTX is attributed to it; one octet is no original
+    // sequence number.
+    let s = step(&mut p, 96, &[1, 2, 3]);
+    assert_eq!(s.rtp_received, 1, "{s:?}");
+    let s = step(&mut p, 97, &[0x12]);
+    assert_eq!(
+        (s.rtx_dropped, s.rtx_received, s.rtp_received),
+        (2, 0, 1),
+        "{s:?}"
+    );
+    // Two octets or more: the original, numbered by them, with the apt payload type.
+    let s = step(&mut p, 97, &[0x12, 0x34, 9, 9, 9]);
+    assert_eq!(
+        (s.rtx_dropped, s.rtx_received, s.rtp_received),
+        (2, 1, 2),
+        "{s:?}"
+    );
+    let last = p
+        .b_events
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Event::Rtp(r) => Some(r),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        (
+            last.payload_type,
+            last.sequence_number,
+            last.payload.as_ref()
+        ),
+        (96, 0x1234, &[9u8, 9, 9][..])
+    );
+    assert_eq!(s.srtp_rejected, 0);
+}
