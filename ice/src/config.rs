@@ -74,7 +74,8 @@ pub struct Config {
     /// host addresses only serve as bases for the TURN allocations; no server-reflexive
     /// gathering; only relayed candidates are announced ([`Event::LocalCandidate`], the
     /// [`local_candidates`] getter) and paired, and checks arriving on a host address are
-    /// dropped. The peer can then only learn relay addresses. Default `false` (`"all"`).
+    /// dropped; the relayed candidate's related address is `0.0.0.0` port 0, not the mapped
+    /// address. The peer can then only learn relay addresses. Default `false` (`"all"`).
     ///
     /// [`Event::LocalCandidate`]: crate::Event::LocalCandidate
     /// [`local_candidates`]: crate::Agent::local_candidates
