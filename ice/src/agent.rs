@@ -191,6 +191,10 @@ struct Tx {
     sent: u32,
     rto: Duration,
     next: Instant,
+    /// A check superseded by a triggered check (RFC 8445 section 7.3.1.4): no more
+    /// retransmissions, and no response within its schedule is not a failure; a response
+    /// that does come is still used.
+    cancelled: bool,
 }
 
 #[derive(Debug)]
@@ -1074,6 +1078,18 @@ impl Agent {
         }
     }
 
+    /// Cancels the in-flight checks of pair `pi` (RFC 8445 section 7.3.1.4). At most one
+    /// cancelled check per pair is kept waiting for a late response, so a peer that keeps
+    /// checking cannot pile up transactions.
+    fn cancel_checks(&mut self, pi: usize) {
+        let is_check =
+            |t: &Tx| matches!(t.kind, TxKind::Check { pair, consent: false, .. } if pair == pi);
+        self.txs.retain(|t| !(t.cancelled && is_check(t)));
+        for t in self.txs.iter_mut().filter(|t| is_check(t)) {
+            t.cancelled = true;
+        }
+    }
+
     /// One Ta slot (RFC 8445 section 6.1.4.2): a triggered check first, else the
     /// highest-priority waiting pair, else unfreeze the best frozen pair. Once a pair is
     /// selected only triggered checks run.
@@ -1175,6 +1191,7 @@ impl Agent {
             sent: 1,
             rto: self.config.rto,
             next: now + self.config.rto,
+            cancelled: false,
         });
         self.stats.checks_sent += 1;
         self.emit(now, local, remote, payload);
@@ -1202,6 +1219,7 @@ impl Agent {
             sent: 1,
             rto: self.config.rto,
             next: now + self.config.rto,
+            cancelled: false,
         });
         self.push_transmit(Transmit {
             source: base,
@@ -1221,12 +1239,18 @@ impl Agent {
             }
             if t.sent >= self.config.max_transmissions {
                 let t = self.txs.swap_remove(i);
-                self.on_tx_timeout(now, t);
+                if !t.cancelled {
+                    self.on_tx_timeout(now, t);
+                }
                 continue;
             }
             t.sent += 1;
             t.rto = t.rto.saturating_mul(2).min(self.config.max_rto);
             t.next = now + t.rto;
+            if t.cancelled {
+                i += 1;
+                continue;
+            }
             let (local, remote, payload) = (t.local, t.remote, t.payload.clone());
             let gather = matches!(t.kind, TxKind::Gather { .. });
             self.stats.retransmissions += 1;
@@ -1268,9 +1292,10 @@ impl Agent {
             if consent || !self.pair_matches(pair, generation, t.local, t.remote) {
                 return;
             }
-            let still_pending = self.txs.iter().any(
-                |x| matches!(x.kind, TxKind::Check { pair: p, consent: false, .. } if p == pair),
-            );
+            let still_pending = self.txs.iter().any(|x| {
+                !x.cancelled
+                    && matches!(x.kind, TxKind::Check { pair: p, consent: false, .. } if p == pair)
+            });
             if let Some(p) = self.pairs.get_mut(pair) {
                 if p.state == PairState::InProgress && !still_pending {
                     p.state = PairState::Failed;
@@ -1501,10 +1526,18 @@ impl Agent {
             }
             return;
         }
-        // Triggered check (7.3.1.4).
+        // Triggered check (7.3.1.4). An in-progress check is cancelled and replaced: its
+        // request may have been lost before the peer's check opened the way (a TURN
+        // permission, a NAT binding), and the new one need not wait for its retransmission.
         if let Some(p) = self.pairs.get_mut(pi) {
             match p.state {
-                PairState::Succeeded | PairState::InProgress => {}
+                PairState::Succeeded => {}
+                PairState::InProgress => {
+                    p.state = PairState::Waiting;
+                    self.cancel_checks(pi);
+                    self.push_triggered(pi, false);
+                    self.kick(now);
+                }
                 PairState::Frozen | PairState::Waiting | PairState::Failed => {
                     p.state = PairState::Waiting;
                     self.push_triggered(pi, false);

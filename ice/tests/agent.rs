@@ -428,3 +428,85 @@ fn extreme_peer_priority_does_not_overflow() {
         assert_eq!(a.pair_count(), 1);
     }
 }
+
+/// RFC 8445 section 7.3.1.4: a check from the peer on a pair whose own check is in progress
+/// cancels that check and triggers a new one at once (within Ta), instead of waiting for the
+/// 500 ms retransmission; the cancelled check is not retransmitted, and its late response
+/// still counts.
+#[test]
+fn check_on_in_progress_pair_triggers_a_new_check() {
+    let (mut a, now) = agent(Role::Controlled, false);
+    a.add_remote_candidate(
+        now,
+        Candidate::new(
+            CandidateKind::Host,
+            sa(PEER),
+            2_130_706_431,
+            "f0".to_string(),
+            1,
+        ),
+    )
+    .unwrap();
+    // Our first check to the peer goes out (and is lost).
+    a.handle_timeout(now);
+    let first = a.poll_transmit().expect("first check");
+    assert_eq!(first.destination, sa(PEER));
+    let first = Message::new_checked(first.payload.to_vec()).unwrap();
+    let first_id = first.transaction_id();
+    assert!(a.poll_transmit().is_none());
+
+    // 20 ms later the peer's check arrives on the same pair.
+    let t1 = now + Duration::from_millis(20);
+    let r = request(
+        Some("loca:peer"),
+        "localpasswordlocalpassword",
+        Some(2_130_706_431),
+        Some(1),
+        None,
+        false,
+        None,
+    );
+    assert_eq!(answer(&mut a, t1, &r), (None, true));
+
+    // A new check leaves within Ta, long before the first one's retransmission at 500 ms.
+    let mut t = t1;
+    let mut checks = Vec::new();
+    while t < now + Duration::from_millis(1400) {
+        a.handle_timeout(t);
+        while let Some(x) = a.poll_transmit() {
+            let m = Message::new_checked(x.payload.to_vec()).unwrap();
+            if m.class() == sansrtc_stun::Class::Request {
+                checks.push((t - now, m.transaction_id()));
+            }
+        }
+        t = match a.poll_timeout() {
+            Some(n) if n > t => n,
+            _ => t + Duration::from_millis(1),
+        };
+    }
+    let (at, second_id) = checks[0];
+    assert_ne!(
+        second_id, first_id,
+        "a new transaction, not a retransmission"
+    );
+    assert!(at <= Duration::from_millis(20 + 50), "new check at {at:?}");
+    // The cancelled check is never sent again; the new one is (no answer to it here).
+    assert!(checks.iter().all(|(_, id)| *id != first_id), "{checks:?}");
+    assert!(checks.iter().filter(|(_, id)| *id == second_id).count() >= 2);
+
+    // A late success response to the cancelled check is still used: the pair is valid.
+    let mut buf = vec![0u8; 200];
+    let mut b = MessageBuilder::new(&mut buf, MessageType::BINDING_SUCCESS, first_id).unwrap();
+    b.xor_mapped_address(sa(LOCAL)).unwrap();
+    let n = b
+        .finish_with_integrity(&IntegrityKey::short_term("peerpasswordpeerpassword"))
+        .unwrap();
+    let tl = now + Duration::from_millis(1500);
+    a.handle_receive(tl, sa(PEER), sa(LOCAL), &buf[..n]);
+    assert_eq!(
+        a.stats().responses,
+        1,
+        "the late response matched no transaction"
+    );
+    assert_eq!(a.stats().dropped, 0);
+}
