@@ -3,11 +3,13 @@
 # relay (coturn, started here on loopback with long-term credentials and loopback peers
 # allowed) against headless Chromium, with our relay-only ICE policy (--relay-only:
 # Config::ice.relay_only, W3C iceTransportPolicy "relay"):
-# 1. we offer, 2. Chromium offers; each time 1000 mixed messages are echoed byte-identical,
-#    in order (checked by dc_peer), Chromium's /stats counts 1000 received, and the path is
-#    the relay: our selected local address is a coturn relay address (127.0.0.1:49160-49200),
-#    and Chromium's selected pair has exactly that address as its remote end;
-#    our description carries no candidate of our host socket;
+# 1. we offer, 2. Chromium offers, then both again with Chromium relay-only too (its own
+#    allocation on the same coturn); dc_peer sends local_description() after gathering, so
+#    our description carries our relayed candidate and no host one. Each time 1000 mixed
+#    messages are echoed byte-identical, in order (checked by dc_peer), Chromium's /stats
+#    counts 1000 received, and the path is the relay: our selected local address is a coturn
+#    relay address (127.0.0.1:49160-49200), Chromium's selected pair has exactly that address
+#    as its remote end, and a relay candidate as its local end when it is relay-only;
 # 3. media_echo --relay-only --mode both (VP8 + Opus echo + 20 data channel messages), both
 #    roles: relayed selected pair on both sides, Chromium decodes > 30 frames of our echo;
 # 4. a wrong TURN password: the allocation is refused, dc_peer reports ICE failed (no hang).
@@ -16,8 +18,10 @@ CASE=peer_chromium_turn
 source interop/lib.sh
 command -v turnserver >/dev/null || fail "coturn (turnserver) is not installed"
 target="${CARGO_TARGET_DIR:-target}"
-cargo build --release -q -p sansrtc --example dc_peer >&2 || fail "build failed"
-bin="$target/release/examples/dc_peer"
+if [ -z "${DC_PEER:-}" ]; then
+    cargo build --release -q -p sansrtc --example dc_peer >&2 || fail "build failed"
+fi
+bin="${DC_PEER:-$target/release/examples/dc_peer}"
 work="$(mktemp -d)"
 
 turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port=3478 \
@@ -34,26 +38,35 @@ wait_for_line "$work/coturn.log" "Total General servers" 10 \
 sleep 0.3
 
 start_http_peer interop/py/chromium_peer.py 8701 "$work/chromium.log"
+# Chromium relay-only too, through the same coturn (its own allocation).
+python3 interop/py/chromium_peer.py --port 8711 --relay-only --ice-servers \
+    '[{"urls":"turn:127.0.0.1:3478?transport=udp","username":"webrtc","credential":"webrtc-pass"}]' \
+    >"$work/chromium-relay.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do http GET http://127.0.0.1:8711/health >/dev/null 2>&1 && break; sleep 0.2; done
 turn=(--turn turn:127.0.0.1:3478 --turn-user webrtc --turn-pass webrtc-pass --relay-only)
 count=1000
-for role in offer answer; do
-    timeout 60 "$bin" --url http://127.0.0.1:8701 --role "$role" --count "$count" "${turn[@]}" \
-        >"$work/$role.out" 2>"$work/$role.err" \
-        || fail "role $role: $(tail -5 "$work/$role.err" | tr '\n' ' ')"
-    cat "$work/$role.out" >&2
-    grep -q "dc_peer: OK $role: $count messages" "$work/$role.out" || fail "role $role: no OK line"
-    sel="$(sed -n 's/^dc_peer: selected pair local \([0-9.:]*\) remote \([0-9.:]*\) (relayed)$/\1 \2/p' "$work/$role.out")"
-    [ -n "$sel" ] || fail "role $role: no relayed selected pair in: $(cat "$work/$role.out")"
+for run in "8701 offer" "8701 answer" "8711 offer" "8711 answer"; do
+    port="${run% *}" role="${run#* }"
+    timeout 60 "$bin" --url "http://127.0.0.1:$port" --role "$role" --count "$count" "${turn[@]}" \
+        >"$work/$port-$role.out" 2>"$work/$port-$role.err" \
+        || fail "role $role: $(tail -5 "$work/$port-$role.err" | tr '\n' ' ')"
+    cat "$work/$port-$role.out" >&2
+    grep -q "dc_peer: OK $role: $count messages" "$work/$port-$role.out" || fail "role $role: no OK line"
+    sel="$(sed -n 's/^dc_peer: selected pair local \([0-9.:]*\) remote \([0-9.:]*\) (relayed)$/\1 \2/p' "$work/$port-$role.out")"
+    [ -n "$sel" ] || fail "role $role: no relayed selected pair in: $(cat "$work/$port-$role.out")"
     ours="${sel%% *}"
-    port="${ours##*:}"
-    [[ "${ours%:*}" == 127.0.0.1 && "$port" -ge 49160 && "$port" -le 49200 ]] \
+    rport="${ours##*:}"
+    [[ "${ours%:*}" == 127.0.0.1 && "$rport" -ge 49160 && "$rport" -le 49200 ]] \
         || fail "role $role: selected local $ours is not a coturn relay address"
-    # Relay-only: our description carries no host candidate.
-    grep -q "^dc_peer: our description has" "$work/$role.err" || fail "role $role: no candidate line"
-    ! grep "^dc_peer: our description has" "$work/$role.err" | grep -q "typ host" \
+    # Relay-only: our description carries our relayed candidate and no host candidate.
+    grep "^dc_peer: our description has" "$work/$port-$role.err" | grep -q "typ relay" \
+        || fail "role $role: our relayed candidate was not signaled"
+    grep -q "^dc_peer: our description has" "$work/$port-$role.err" || fail "role $role: no candidate line"
+    ! grep "^dc_peer: our description has" "$work/$port-$role.err" | grep -q "typ host" \
         || fail "role $role: relay-only, but a host candidate was signaled"
-    grep "^dc_peer: our description has" "$work/$role.err" >&2
-    stats="$(http GET "http://127.0.0.1:8701/stats")" || fail "no /stats after $role"
+    grep "^dc_peer: our description has" "$work/$port-$role.err" >&2
+    stats="$(http GET "http://127.0.0.1:$port/stats")" || fail "no /stats after $role"
     printf '%s' "$stats" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -76,8 +89,10 @@ else:
 if not same or rem.get("candidateType") not in ("prflx", "relay"):
     sys.exit("Chromium selected remote %s (%s), but our relayed address is %s" % (
         remote, rem.get("candidateType"), ours))
-' "$count" "$ours" >&2 || fail "role $role: Chromium stats check failed"
-    echo "role $role: through the relay $ours" >&2
+if sys.argv[3] == "8711" and loc.get("candidateType") != "relay":
+    sys.exit("Chromium is relay-only but its selected local is %s" % loc.get("candidateType"))
+' "$count" "$ours" "$port" >&2 || fail "$port role $role: Chromium stats check failed"
+    echo "$port role $role: through the relay $ours" >&2
 done
 # coturn saw our allocations and relayed for them.
 grep -qi "ALLOCATE processed, success" "$work/coturn.log" || fail "coturn logged no successful allocation"

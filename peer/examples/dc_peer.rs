@@ -62,7 +62,47 @@ fn run(url: &str, role: &str, count: usize) -> Result<(), String> {
         pc.create_data_channel(start, "echo", ChannelOptions::default())
             .map_err(|e| e.to_string())?;
     }
-    let ex = common::exchange(&mut pc, url, role, "echo")?;
+    // With ICE servers, send the description once gathering is over (non-trickle), so it
+    // carries the server-reflexive and relayed candidates.
+    let mut pending: VecDeque<Event> = VecDeque::new();
+    let mut buf = vec![0u8; 65536];
+    let mut gather = |pc: &mut PeerConnection| -> Result<(), String> {
+        let until = Instant::now() + Duration::from_secs(5);
+        loop {
+            while let Some(t) = pc.poll_transmit() {
+                let _ = socket.send_to(&t.payload, t.destination);
+            }
+            while let Some(e) = pc.poll_event() {
+                if e == Event::GatheringComplete {
+                    eprintln!("dc_peer: gathering complete after {:?}", start.elapsed());
+                    return Ok(());
+                }
+                pending.push_back(e);
+            }
+            if Instant::now() > until {
+                return Err("gathering did not complete in 5 s".into());
+            }
+            socket
+                .set_read_timeout(Some(Duration::from_millis(10)))
+                .map_err(|e| e.to_string())?;
+            if let Ok((n, from)) = socket.recv_from(&mut buf) {
+                pc.handle_receive(Instant::now(), local, from, &buf[..n]);
+            }
+            let now = Instant::now();
+            if pc.poll_timeout().is_some_and(|t| t <= now) {
+                pc.handle_timeout(now);
+            }
+        }
+    };
+    let has_servers =
+        !common::arg("--turn", "").is_empty() || !common::arg("--stun", "").is_empty();
+    let ex = common::exchange_gathered(
+        &mut pc,
+        url,
+        role,
+        "echo",
+        if has_servers { Some(&mut gather) } else { None },
+    )?;
     let ours = if role == "offer" {
         &ex.offer
     } else {
@@ -87,7 +127,6 @@ fn run(url: &str, role: &str, count: usize) -> Result<(), String> {
     let mut echoed = 0usize;
     let mut bytes = 0usize;
     let mut channel = None;
-    let mut buf = vec![0u8; 65536];
     let mut sent_at = start;
     let mut selected = None;
     loop {
@@ -102,7 +141,7 @@ fn run(url: &str, role: &str, count: usize) -> Result<(), String> {
         while let Some(t) = pc.poll_transmit() {
             let _ = socket.send_to(&t.payload, t.destination);
         }
-        while let Some(e) = pc.poll_event() {
+        while let Some(e) = pending.pop_front().or_else(|| pc.poll_event()) {
             match e {
                 Event::ChannelOpen { id, label, .. } if label == "echo" && channel.is_none() => {
                     eprintln!("dc_peer: channel {id} open after {:?}", start.elapsed());

@@ -62,6 +62,10 @@ pub enum Event {
         /// Why.
         reason: String,
     },
+    /// ICE gathering finished (every STUN Binding and TURN allocation answered or timed
+    /// out): [`PeerConnection::local_description`] now carries every candidate. A non-trickle
+    /// application that configured STUN or TURN servers sends its description after this.
+    GatheringComplete,
     /// A data channel is open: ours (the peer acknowledged it) or the peer's (RFC 8832).
     ChannelOpen {
         /// Stream id (use it with `send`/`close`).
@@ -172,6 +176,9 @@ pub struct PeerConnection {
     /// The peer's `a=max-message-size` once its description is applied.
     remote_max_message_size: Option<u64>,
     media_out: Vec<MediaOut>,
+    /// Our description as created, before candidates and SSRC lines, for
+    /// [`PeerConnection::local_description`].
+    local_sdp: Option<SessionDescription>,
 }
 
 const ICE_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -243,7 +250,19 @@ impl PeerConnection {
             dtls_role: None,
             remote_max_message_size: None,
             media_out: Vec::new(),
+            local_sdp: None,
         })
+    }
+
+    /// Our current local description (offer or answer) with every candidate gathered so far:
+    /// what `create_offer` / `create_answer` returned, plus the server-reflexive and relayed
+    /// candidates that came in since (after [`Event::GatheringComplete`], all of them; like
+    /// a browser's `localDescription`). `None` before either call.
+    pub fn local_description(&self) -> Option<String> {
+        let mut sdp = self.local_sdp.clone()?;
+        self.push_candidates(&mut sdp).ok()?;
+        self.push_ssrcs(&mut sdp).ok()?;
+        Some(sdp.serialize())
     }
 
     /// Our certificate's SHA-256 fingerprint (the `a=fingerprint` we signal).
@@ -441,6 +460,7 @@ impl PeerConnection {
             extmap_allow_mixed: false,
         };
         let mut sdp = jsep::create_offer(&spec)?;
+        self.local_sdp = Some(sdp.clone());
         self.push_candidates(&mut sdp)?;
         self.push_ssrcs(&mut sdp)?;
         self.state = SignalingState::HaveLocalOffer;
@@ -540,6 +560,7 @@ impl PeerConnection {
         }
         self.accept_offered_media(&sdp, &answer)?;
         self.start_agent(now, IceRole::Controlled)?;
+        self.local_sdp = Some(answer.clone());
         self.push_candidates(&mut answer)?;
         self.push_ssrcs(&mut answer)?;
         self.start_transports(now, remote, dtls_role)?;
@@ -1184,6 +1205,9 @@ impl PeerConnection {
                         {
                             self.push_event(Event::SelectedPair { local, remote });
                         }
+                    }
+                    sansrtc_ice::Event::GatheringComplete => {
+                        self.push_event(Event::GatheringComplete);
                     }
                     sansrtc_ice::Event::Data { data, .. } => match data.first() {
                         Some(20..=63) => self.dtls_input(now, &data),

@@ -15,7 +15,7 @@ pub use connection::{ChannelOptions, Event, PeerConnection, SignalingState, Stat
 pub use error::Error;
 pub use media::{MediaConfig, MediaStats, RtpPacketIn, VideoCodec};
 pub use sansrtc_dtls::{Certificate, CryptoBackend, Fingerprint};
-pub use sansrtc_ice::IceState;
+pub use sansrtc_ice::{IceState, TurnServer};
 pub use sansrtc_sctp::datachannel::Reliability;
 pub use sansrtc_sdp::Direction;
 pub use sansrtc_sdp::jsep::MediaKind;

@@ -34,6 +34,9 @@ struct Case {
     offerer_relay_only: bool,
     answerer_relay_only: bool,
     password: &'static str,
+    /// Send `local_description()` after `Event::GatheringComplete` instead of what
+    /// `create_offer` / `create_answer` return.
+    gathered: bool,
 }
 
 struct World {
@@ -89,18 +92,38 @@ impl World {
         b.add_local_address(now, addrs[1]).unwrap();
         a.create_data_channel(now, "relay", ChannelOptions::default())
             .unwrap();
-        let offer = a.create_offer(now).unwrap();
-        let answer = b.create_answer(now, &offer).unwrap();
-        a.set_remote_answer(now, &answer).unwrap();
-        World {
+        let mut w = World {
             net,
             turn,
             pcs: [a, b],
             addrs,
             events: [Vec::new(), Vec::new()],
-            offer,
-            answer,
+            offer: String::new(),
+            answer: String::new(),
+        };
+        let now = w.net.now();
+        w.offer = w.pcs[0].create_offer(now).unwrap();
+        if case.gathered {
+            w.gather(0);
+            w.offer = w.pcs[0].local_description().unwrap();
         }
+        let now = w.net.now();
+        w.answer = w.pcs[1].create_answer(now, &w.offer.clone()).unwrap();
+        if case.gathered {
+            w.gather(1);
+            w.answer = w.pcs[1].local_description().unwrap();
+        }
+        let now = w.net.now();
+        let answer = w.answer.clone();
+        w.pcs[0].set_remote_answer(now, &answer).unwrap();
+        w
+    }
+
+    fn gather(&mut self, i: usize) {
+        let done = self.run_until(Duration::from_secs(10), |w| {
+            w.events[i].contains(&Event::GatheringComplete)
+        });
+        assert!(done, "side {i} did not finish gathering");
     }
 
     fn step(&mut self) -> bool {
@@ -203,7 +226,8 @@ fn is_relayed(addr: SocketAddr) -> bool {
 fn relayed_echo(seed: u64, case: Case, link: LinkConfig, count: usize) {
     let mut w = World::new(seed, case, link);
     let sides = [case.offerer_relay_only, case.answerer_relay_only];
-    // A relay-only description names no host (nor any other) address of ours.
+    // A relay-only description names no host address of ours; a gathered one carries the
+    // relayed candidate.
     for (relay_only, sdp, addr) in [
         (sides[0], &w.offer, w.addrs[0]),
         (sides[1], &w.answer, w.addrs[1]),
@@ -212,6 +236,7 @@ fn relayed_echo(seed: u64, case: Case, link: LinkConfig, count: usize) {
             let host = format!(" {} ", addr.ip());
             assert!(!sdp.contains(&host), "{case:?}: {sdp}");
             assert!(!sdp.contains(" typ host"), "{case:?}: {sdp}");
+            assert_eq!(sdp.contains(" typ relay"), case.gathered, "{case:?}: {sdp}");
         }
     }
     let ok = w.run_until(Duration::from_secs(30), |w| {
@@ -260,6 +285,7 @@ fn offerer_relay_only_answerer_host() {
         offerer_relay_only: true,
         answerer_relay_only: false,
         password: "alice-pass",
+        gathered: false,
     };
     for seed in 0..3 {
         relayed_echo(
@@ -277,6 +303,7 @@ fn answerer_relay_only_offerer_host() {
         offerer_relay_only: false,
         answerer_relay_only: true,
         password: "alice-pass",
+        gathered: false,
     };
     for seed in 0..3 {
         relayed_echo(
@@ -294,6 +321,7 @@ fn relay_only_over_a_lossy_link() {
         offerer_relay_only: true,
         answerer_relay_only: false,
         password: "alice-pass",
+        gathered: false,
     };
     for seed in 0..3 {
         relayed_echo(
@@ -316,6 +344,7 @@ fn wrong_turn_password_fails_cleanly() {
         offerer_relay_only: true,
         answerer_relay_only: false,
         password: "not-the-password",
+        gathered: false,
     };
     let mut w = World::new(
         1,
@@ -329,4 +358,25 @@ fn wrong_turn_password_fails_cleanly() {
     assert!(w.selected(0).is_none());
     assert_eq!(w.turn.allocation_count(), 0);
     assert!(w.net.now() - w.net.start() < Duration::from_secs(5));
+}
+
+/// Both sides relay-only: only possible when each signals its relayed candidate, so each
+/// waits for `GatheringComplete` and sends `local_description()` (non-trickle, as browsers
+/// do). The selected pair is relayed at both ends.
+#[test]
+fn both_relay_only_with_gathered_descriptions() {
+    let case = Case {
+        offerer_relay_only: true,
+        answerer_relay_only: true,
+        password: "alice-pass",
+        gathered: true,
+    };
+    for seed in 0..3 {
+        relayed_echo(
+            seed,
+            case,
+            LinkConfig::default().latency(Duration::from_millis(20)),
+            50,
+        );
+    }
 }

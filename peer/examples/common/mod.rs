@@ -47,7 +47,7 @@ pub fn ice_servers_from_args(config: &mut sansrtc::Config) -> Result<(), String>
         let server = hostport
             .parse()
             .map_err(|e| format!("--turn {turn}: want turn:IP:PORT ({e})"))?;
-        config.ice.turn_servers.push(sansrtc_ice::TurnServer {
+        config.ice.turn_servers.push(sansrtc::TurnServer {
             server,
             username: arg("--turn-user", ""),
             password: arg("--turn-pass", ""),
@@ -101,8 +101,27 @@ pub fn exchange(
     role: &str,
     mode: &str,
 ) -> Result<Exchanged, String> {
+    exchange_gathered(pc, url, role, mode, None)
+}
+
+/// Drives the connection until this returns (used to wait for `Event::GatheringComplete`).
+pub type Gather<'a> = &'a mut dyn FnMut(&mut PeerConnection) -> Result<(), String>;
+
+/// [`exchange`], but when `gather` is given it runs after our description is created and
+/// what is sent is [`PeerConnection::local_description`] (with every gathered candidate).
+pub fn exchange_gathered(
+    pc: &mut PeerConnection,
+    url: &str,
+    role: &str,
+    mode: &str,
+    mut gather: Option<Gather<'_>>,
+) -> Result<Exchanged, String> {
     if role == "offer" {
-        let offer = pc.create_offer(Instant::now()).map_err(|e| e.to_string())?;
+        let mut offer = pc.create_offer(Instant::now()).map_err(|e| e.to_string())?;
+        if let Some(g) = gather.as_mut() {
+            g(pc)?;
+            offer = pc.local_description().ok_or("no local description")?;
+        }
         let r = http(
             url,
             "POST",
@@ -122,9 +141,13 @@ pub fn exchange(
         let r = http(url, "GET", &format!("/offer?mode={mode}"), None)?;
         let session_id = r["id"].as_str().unwrap_or("").to_owned();
         let offer = r["sdp"].as_str().ok_or("no sdp in offer")?.to_owned();
-        let answer = pc
+        let mut answer = pc
             .create_answer(Instant::now(), &offer)
             .map_err(|e| format!("create_answer: {e}\n{offer}"))?;
+        if let Some(g) = gather.as_mut() {
+            g(pc)?;
+            answer = pc.local_description().ok_or("no local description")?;
+        }
         http(
             url,
             "POST",
