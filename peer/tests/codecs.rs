@@ -9,13 +9,15 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sansrtc::{
     Config, CryptoBackend, Direction, Event, MediaKind, PeerConnection, RtpPacketIn, VideoCodec,
 };
-use sansrtc_netsim::{Datagram, LinkConfig, Network};
+use sansrtc_netsim::LinkConfig;
+
+mod common;
+use common::Pair;
 use sansrtc_rtp::codec::{AnyDepacketizer, Codec, Depacketizer, Packetizer};
 use sansrtc_rtp::codec::{av1::Av1Packetizer, h264::H264Packetizer};
 use sansrtc_rtp::codec::{vp8::Vp8Packetizer, vp9::Vp9Packetizer};
@@ -289,135 +291,33 @@ fn two_peers_keep_the_offerers_numbers_and_the_answerers_order() {
 
 // ---- over netsim ----
 
-struct Pair {
-    net: Network,
-    a: PeerConnection,
-    b: PeerConnection,
-    a_addr: SocketAddr,
-    b_addr: SocketAddr,
-    b_events: Vec<Event>,
+/// a offers audio + video, b answers; with the configurations `a_cfg`, `b_cfg`, over a 10 ms
+/// link.
+fn new_pair(seed: u64, a_cfg: Config, b_cfg: Config) -> Pair {
+    with_link(
+        seed,
+        a_cfg,
+        b_cfg,
+        LinkConfig::default().latency(Duration::from_millis(10)),
+    )
+    .0
 }
 
-impl Pair {
-    /// a offers audio + video, b answers; with the configurations `a_cfg`, `b_cfg`, over a
-    /// 10 ms link.
-    fn new(seed: u64, a_cfg: Config, b_cfg: Config) -> Pair {
-        Pair::with_link(
-            seed,
-            a_cfg,
-            b_cfg,
-            LinkConfig::default().latency(Duration::from_millis(10)),
-        )
-        .0
-    }
-
-    /// The same over `link`; also returns the offer and the answer.
-    fn with_link(
-        seed: u64,
-        a_cfg: Config,
-        b_cfg: Config,
-        link: LinkConfig,
-    ) -> (Pair, String, String) {
-        let mut net = Network::new(seed);
-        net.set_default_link(link);
-        let now = net.now();
-        let a_addr: SocketAddr = "10.0.0.1:5000".parse().unwrap();
-        let b_addr: SocketAddr = "10.0.0.2:6000".parse().unwrap();
-        let mut a = PeerConnection::new(a_cfg, now).unwrap();
-        let mut b = PeerConnection::new(b_cfg, now).unwrap();
-        a.add_local_address(now, a_addr).unwrap();
-        b.add_local_address(now, b_addr).unwrap();
-        a.add_transceiver(MediaKind::Audio, Direction::SendRecv)
-            .unwrap();
-        a.add_transceiver(MediaKind::Video, Direction::SendRecv)
-            .unwrap();
-        let offer = a.create_offer(now).unwrap();
-        let answer = b.create_answer(now, &offer).unwrap();
-        a.set_remote_answer(now, &answer).unwrap();
-        let pair = Pair {
-            net,
-            a,
-            b,
-            a_addr,
-            b_addr,
-            b_events: Vec::new(),
-        };
-        (pair, offer, answer)
-    }
-
-    fn flush(&mut self) {
-        while let Some(t) = self.a.poll_transmit() {
-            self.net
-                .send(Datagram::new(t.source, t.destination, t.payload.to_vec()));
-        }
-        while let Some(t) = self.b.poll_transmit() {
-            self.net
-                .send(Datagram::new(t.source, t.destination, t.payload.to_vec()));
-        }
-        while self.a.poll_event().is_some() {}
-        while let Some(e) = self.b.poll_event() {
-            self.b_events.push(e);
-        }
-    }
-
-    /// Runs to `until`; `on_a_timeout(now, a)` is told each time a's timer fires (the
-    /// instant it fires, on the virtual clock).
-    fn run_to(&mut self, until: Instant, mut on_a_timeout: impl FnMut(Instant, &PeerConnection)) {
-        for _ in 0..10_000_000 {
-            self.flush();
-            let now = self.net.now();
-            let mut delivered = false;
-            while let Some(d) = self.net.poll_recv() {
-                delivered = true;
-                if d.dst == self.a_addr {
-                    self.a.handle_receive(now, d.dst, d.src, &d.payload);
-                } else if d.dst == self.b_addr {
-                    self.b.handle_receive(now, d.dst, d.src, &d.payload);
-                }
-            }
-            if delivered {
-                continue;
-            }
-            let next = [
-                self.a.poll_timeout(),
-                self.b.poll_timeout(),
-                self.net.next_delivery(),
-            ]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(until)
-            .min(until);
-            if next > self.net.now() {
-                self.net.advance_to(next);
-            }
-            let now = self.net.now();
-            if self.a.poll_timeout().is_some_and(|x| x <= now) {
-                self.a.handle_timeout(now);
-                on_a_timeout(now, &self.a);
-            }
-            if self.b.poll_timeout().is_some_and(|x| x <= now) {
-                self.b.handle_timeout(now);
-            }
-            if now >= until {
-                self.flush();
-                return;
-            }
-        }
-        panic!("run_to did not reach its time");
-    }
-
-    fn connect(&mut self) {
-        let deadline = self.net.now() + Duration::from_secs(30);
-        while self.net.now() < deadline {
-            let t = self.net.now() + Duration::from_millis(10);
-            self.run_to(t, |_, _| {});
-            if self.a.is_srtp_connected() && self.b.is_srtp_connected() {
-                return;
-            }
-        }
-        panic!("SRTP not up (seed {})", self.net.seed());
-    }
+/// The same over `link`; also returns the offer and the answer.
+fn with_link(seed: u64, a_cfg: Config, b_cfg: Config, link: LinkConfig) -> (Pair, String, String) {
+    Pair::negotiated(
+        seed,
+        link,
+        a_cfg,
+        b_cfg,
+        |a| {
+            a.add_transceiver(MediaKind::Audio, Direction::SendRecv)
+                .unwrap();
+            a.add_transceiver(MediaKind::Video, Direction::SendRecv)
+                .unwrap();
+        },
+        |answer| answer,
+    )
 }
 
 /// Bytes without zeros (so no H.264 start code appears inside a NAL unit).
@@ -497,12 +397,12 @@ fn packetizer(codec: VideoCodec) -> Box<dyn Packetizer> {
 fn media_of_each_codec_crosses_intact() {
     for (k, codec) in VideoCodec::ALL.into_iter().enumerate() {
         let seed = 40 + k as u64;
-        let mut p = Pair::new(
+        let mut p = new_pair(
             seed,
             config(seed * 2, &[codec]),
             config(seed * 2 + 1, &[codec]),
         );
-        p.connect();
+        p.connect_srtp();
         let pts = p.a.payload_types("1");
         assert_eq!(pts, vec![(codec.offer_payload_type(), 90000)], "{codec:?}");
         assert_eq!(p.b.codecs("1"), vec![(pts[0].0, codec.name().to_owned())]);
@@ -571,8 +471,8 @@ fn report_interval_is_randomized_within_half_to_one_and_a_half() {
         c
     };
     let run = |seed: u64| -> Vec<Duration> {
-        let mut p = Pair::new(seed, mk(seed * 2), mk(seed * 2 + 1));
-        p.connect();
+        let mut p = new_pair(seed, mk(seed * 2), mk(seed * 2 + 1));
+        p.connect_srtp();
         let mut times: Vec<Instant> = Vec::new();
         let mut last = p.a.stats().media.rtcp_sent;
         let until = p.net.now() + interval * 110;
@@ -660,14 +560,14 @@ fn lossy_video(seed: u64, a_rtx: bool, b_rtx: bool) -> (Pair, Vec<Vec<u8>>, Stri
     let link = LinkConfig::default()
         .latency(Duration::from_millis(20))
         .loss(0.1);
-    let (mut p, offer, answer) = Pair::with_link(
+    let (mut p, offer, answer) = with_link(
         seed,
         rtx_config(seed * 2, a_rtx),
         rtx_config(seed * 2 + 1, b_rtx),
         link,
     );
     assert_eq!(offer.contains("a=fmtp:97 apt=96"), a_rtx, "{offer}");
-    p.connect();
+    p.connect_srtp();
     let mut sent = Vec::new();
     for i in 0..300usize {
         let now = p.net.now();
@@ -759,13 +659,13 @@ fn rtx_offered_but_not_accepted_resends_the_original() {
 
 #[test]
 fn rtx_packets_without_an_original_number_or_source_are_dropped() {
-    let (mut p, _, _) = Pair::with_link(
+    let (mut p, _, _) = with_link(
         8,
         rtx_config(16, true),
         rtx_config(17, true),
         LinkConfig::default().latency(Duration::from_millis(10)),
     );
-    p.connect();
+    p.connect_srtp();
     let step = |p: &mut Pair, pt: u8, payload: &[u8]| {
         let now = p.net.now();
         p.a.send_rtp(now, "1", pt, 0, false, payload).unwrap();

@@ -9,24 +9,16 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sansrtc::{
     Config, CryptoBackend, Direction, Error, Event, MediaKind, PeerConnection, RtpPacketIn,
 };
-use sansrtc_netsim::{Datagram, LinkConfig, Network};
+use sansrtc_netsim::{Datagram, LinkConfig};
 
-struct Pair {
-    net: Network,
-    a: PeerConnection,
-    b: PeerConnection,
-    a_addr: SocketAddr,
-    b_addr: SocketAddr,
-    a_events: Vec<Event>,
-    b_events: Vec<Event>,
-}
+mod common;
+use common::Pair;
 
 fn config(seed: u64, answer: Option<Direction>, nack_history: usize) -> Config {
     let mut c = Config {
@@ -40,134 +32,38 @@ fn config(seed: u64, answer: Option<Direction>, nack_history: usize) -> Config {
     c
 }
 
-impl Pair {
-    /// a offers `offered` transceivers; b answers with `answer` as its wish for audio and
-    /// video; `tamper` edits the answer on its way to a.
-    fn new(
-        seed: u64,
-        link: LinkConfig,
-        offered: &[(MediaKind, Direction)],
-        answer: Option<Direction>,
-        tamper: impl FnOnce(String) -> String,
-    ) -> (Pair, String, String) {
-        Pair::with_nack(seed, link, offered, answer, tamper, 512)
-    }
+/// a offers `offered` transceivers; b answers with `answer` as its wish for audio and video;
+/// `tamper` edits the answer on its way to a.
+fn new_pair(
+    seed: u64,
+    link: LinkConfig,
+    offered: &[(MediaKind, Direction)],
+    answer: Option<Direction>,
+    tamper: impl FnOnce(String) -> String,
+) -> (Pair, String, String) {
+    with_nack(seed, link, offered, answer, tamper, 512)
+}
 
-    fn with_nack(
-        seed: u64,
-        link: LinkConfig,
-        offered: &[(MediaKind, Direction)],
-        answer: Option<Direction>,
-        tamper: impl FnOnce(String) -> String,
-        nack_history: usize,
-    ) -> (Pair, String, String) {
-        let mut net = Network::new(seed);
-        net.set_default_link(link);
-        let now = net.now();
-        let a_addr: SocketAddr = "10.0.0.1:5000".parse().unwrap();
-        let b_addr: SocketAddr = "10.0.0.2:6000".parse().unwrap();
-        let mut a = PeerConnection::new(config(seed * 2 + 1, None, nack_history), now).unwrap();
-        let mut b = PeerConnection::new(config(seed * 2 + 2, answer, nack_history), now).unwrap();
-        a.add_local_address(now, a_addr).unwrap();
-        b.add_local_address(now, b_addr).unwrap();
-        for (kind, dir) in offered {
-            a.add_transceiver(*kind, *dir).unwrap();
-        }
-        let offer = a.create_offer(now).unwrap();
-        let answer = tamper(b.create_answer(now, &offer).unwrap());
-        a.set_remote_answer(now, &answer).unwrap();
-        let pair = Pair {
-            net,
-            a,
-            b,
-            a_addr,
-            b_addr,
-            a_events: Vec::new(),
-            b_events: Vec::new(),
-        };
-        (pair, offer, answer)
-    }
-
-    fn flush(&mut self) {
-        while let Some(t) = self.a.poll_transmit() {
-            assert_eq!(t.source, self.a_addr);
-            self.net
-                .send(Datagram::new(t.source, t.destination, t.payload.to_vec()));
-        }
-        while let Some(t) = self.b.poll_transmit() {
-            assert_eq!(t.source, self.b_addr);
-            self.net
-                .send(Datagram::new(t.source, t.destination, t.payload.to_vec()));
-        }
-        while let Some(e) = self.a.poll_event() {
-            self.a_events.push(e);
-        }
-        while let Some(e) = self.b.poll_event() {
-            self.b_events.push(e);
-        }
-    }
-
-    /// Runs the pair until the virtual clock reaches `until`.
-    fn run_to(&mut self, until: Instant) {
-        for _ in 0..1_000_000 {
-            self.flush();
-            let now = self.net.now();
-            let mut delivered = false;
-            while let Some(d) = self.net.poll_recv() {
-                delivered = true;
-                if d.dst == self.a_addr {
-                    self.a.handle_receive(now, d.dst, d.src, &d.payload);
-                } else if d.dst == self.b_addr {
-                    self.b.handle_receive(now, d.dst, d.src, &d.payload);
-                }
+fn with_nack(
+    seed: u64,
+    link: LinkConfig,
+    offered: &[(MediaKind, Direction)],
+    answer: Option<Direction>,
+    tamper: impl FnOnce(String) -> String,
+    nack_history: usize,
+) -> (Pair, String, String) {
+    Pair::negotiated(
+        seed,
+        link,
+        config(seed * 2 + 1, None, nack_history),
+        config(seed * 2 + 2, answer, nack_history),
+        |a| {
+            for (kind, dir) in offered {
+                a.add_transceiver(*kind, *dir).unwrap();
             }
-            if delivered {
-                continue;
-            }
-            let next = [
-                self.a.poll_timeout(),
-                self.b.poll_timeout(),
-                self.net.next_delivery(),
-            ]
-            .into_iter()
-            .flatten()
-            .min()
-            .unwrap_or(until)
-            .min(until);
-            if next > self.net.now() {
-                self.net.advance_to(next);
-            }
-            let now = self.net.now();
-            if self.a.poll_timeout().is_some_and(|x| x <= now) {
-                self.a.handle_timeout(now);
-            }
-            if self.b.poll_timeout().is_some_and(|x| x <= now) {
-                self.b.handle_timeout(now);
-            }
-            if now >= until {
-                self.flush();
-                return;
-            }
-        }
-        panic!("run_to did not reach its time");
-    }
-
-    fn connect(&mut self) {
-        let deadline = self.net.now() + Duration::from_secs(30);
-        while self.net.now() < deadline {
-            let t = self.net.now() + Duration::from_millis(10);
-            self.run_to(t);
-            if self.a.is_srtp_connected() && self.b.is_srtp_connected() {
-                return;
-            }
-        }
-        panic!(
-            "SRTP not up (seed {}): {:?} / {:?}",
-            self.net.seed(),
-            self.a_events,
-            self.b_events
-        );
-    }
+        },
+        tamper,
+    )
 }
 
 fn rtp(events: &[Event]) -> Vec<&RtpPacketIn> {
@@ -212,16 +108,16 @@ fn exchange(p: &mut Pair, n: usize, tail: Duration) -> (Vec<Vec<u8>>, Vec<Vec<u8
             .unwrap();
         ab.push(a);
         let t = now + Duration::from_millis(20);
-        p.run_to(t);
+        p.run_to(t, |_, _| {});
     }
     let t = p.net.now() + tail;
-    p.run_to(t);
+    p.run_to(t, |_, _| {});
     (va, ab)
 }
 
 #[test]
 fn negotiates_transceivers_both_ways() {
-    let (p, offer, answer) = Pair::new(
+    let (p, offer, answer) = new_pair(
         1,
         LinkConfig::default(),
         &av(),
@@ -267,8 +163,8 @@ fn negotiates_transceivers_both_ways() {
 #[test]
 fn rtp_rtcp_pli_and_nack_over_a_clean_link() {
     let link = LinkConfig::default().latency(Duration::from_millis(10));
-    let (mut p, _, _) = Pair::new(2, link, &av(), Some(Direction::SendRecv), |a| a);
-    p.connect();
+    let (mut p, _, _) = new_pair(2, link, &av(), Some(Direction::SendRecv), |a| a);
+    p.connect_srtp();
     assert!(
         p.a_events
             .iter()
@@ -319,7 +215,7 @@ fn rtp_rtcp_pli_and_nack_over_a_clean_link() {
     let now = p.net.now();
     p.b.request_keyframe(now, "1").unwrap();
     p.b.send_nack(now, "1", ssrc, &lost).unwrap();
-    p.run_to(now + Duration::from_millis(50));
+    p.run_to(now + Duration::from_millis(50), |_, _| {});
     assert!(
         p.a_events
             .iter()
@@ -350,7 +246,7 @@ fn rtp_under_loss_jitter_and_duplication() {
                 .jitter(Duration::from_millis(5))
                 .loss(0.1)
                 .duplicate(0.02);
-            let (mut p, _, _) = Pair::with_nack(
+            let (mut p, _, _) = with_nack(
                 seed,
                 link,
                 &av(),
@@ -358,7 +254,7 @@ fn rtp_under_loss_jitter_and_duplication() {
                 |a| a,
                 nack_history,
             );
-            p.connect();
+            p.connect_srtp();
             let (video, _) = exchange(&mut p, 300, Duration::from_millis(1500));
             let got = rtp(&p.b_events);
             let (sa, sb) = (p.a.stats().media, p.b.stats().media);
@@ -419,9 +315,9 @@ fn routes_without_the_mid_extension() {
             .collect::<String>()
     };
     let link = LinkConfig::default().latency(Duration::from_millis(5));
-    let (mut p, _, answer) = Pair::new(3, link, &av(), Some(Direction::SendRecv), strip);
+    let (mut p, _, answer) = new_pair(3, link, &av(), Some(Direction::SendRecv), strip);
     assert!(!answer.contains("extmap"));
-    p.connect();
+    p.connect_srtp();
     let (_, audio) = exchange(&mut p, 20, Duration::from_millis(100));
     let got = rtp(&p.a_events);
     assert_eq!(got.len(), audio.len());
@@ -438,7 +334,7 @@ fn directions_and_rejections() {
         (MediaKind::Audio, Direction::RecvOnly),
         (MediaKind::Video, Direction::SendOnly),
     ];
-    let (mut p, offer, answer) = Pair::new(
+    let (mut p, offer, answer) = new_pair(
         4,
         LinkConfig::default(),
         &offered,
@@ -450,7 +346,7 @@ fn directions_and_rejections() {
     // Only the sending sections announce an SSRC.
     assert_eq!(offer.matches(" cname:").count(), 1);
     assert_eq!(answer.matches(" cname:").count(), 1);
-    p.connect();
+    p.connect_srtp();
     let now = p.net.now();
     assert!(matches!(
         p.a.send_rtp(now, "0", 111, 0, false, b"x"),
@@ -466,7 +362,7 @@ fn directions_and_rejections() {
     p.a.send_rtp_with_sequence(now, "1", 40_000, 96, 3000, true, b"v2")
         .unwrap();
     p.a.send_rtp(now, "1", 96, 6000, true, b"v3").unwrap();
-    p.run_to(now + Duration::from_millis(50));
+    p.run_to(now + Duration::from_millis(50), |_, _| {});
     let seqs: Vec<u16> = rtp(&p.b_events).iter().map(|r| r.sequence_number).collect();
     assert_eq!(seqs.len(), 3);
     assert_eq!(seqs[1..], [40_000, 40_001]);
@@ -474,7 +370,7 @@ fn directions_and_rejections() {
 
     // An answerer without media configuration rejects both sections (port 0) and keeps the
     // data channel.
-    let (p, _, answer) = Pair::new(5, LinkConfig::default(), &av(), None, |a| a);
+    let (p, _, answer) = new_pair(5, LinkConfig::default(), &av(), None, |a| a);
     assert!(answer.contains("m=audio 0 "), "{answer}");
     assert!(answer.contains("m=video 0 "), "{answer}");
     assert!(answer.contains("a=group:BUNDLE 2"), "{answer}");
@@ -528,8 +424,8 @@ fn transceiver_calls_in_the_wrong_state_and_caps() {
 #[test]
 fn oversized_payload_and_junk_srtp_are_refused() {
     let link = LinkConfig::default().latency(Duration::from_millis(5));
-    let (mut p, _, _) = Pair::new(6, link, &av(), Some(Direction::SendRecv), |a| a);
-    p.connect();
+    let (mut p, _, _) = new_pair(6, link, &av(), Some(Direction::SendRecv), |a| a);
+    p.connect_srtp();
     let now = p.net.now();
     assert!(matches!(
         p.a.send_rtp(now, "1", 96, 0, false, &[0u8; 1401]),
@@ -584,8 +480,8 @@ fn a_media_only_offer_needs_media_enabled() {
 #[test]
 fn close_connection_sends_bye_and_the_peer_drops_the_sources() {
     let link = LinkConfig::default().latency(Duration::from_millis(10));
-    let (mut p, _, _) = Pair::new(5, link, &av(), Some(Direction::SendRecv), |a| a);
-    p.connect();
+    let (mut p, _, _) = new_pair(5, link, &av(), Some(Direction::SendRecv), |a| a);
+    p.connect_srtp();
     exchange(&mut p, 30, Duration::from_millis(100));
     // a sent video (mid 1), b sent audio (mid 0): each tracks the other's source.
     assert_eq!(p.b.remote_ssrcs("1").len(), 1);
@@ -608,7 +504,7 @@ fn close_connection_sends_bye_and_the_peer_drops_the_sources() {
     let last = first_bytes.len() - 1;
     assert!((20..=63).contains(&first_bytes[last]), "{first_bytes:?}");
     assert!(srtcp.iter().all(|&i| i < last), "{first_bytes:?}");
-    p.run_to(now + Duration::from_millis(500));
+    p.run_to(now + Duration::from_millis(500), |_, _| {});
     let (sa, sb) = (p.a.stats().media, p.b.stats().media);
     // One compound (SR/RR + SDES + BYE) per transceiver, both authenticated by b.
     assert_eq!(sa.byes_sent, 2, "{sa:?}");
@@ -633,7 +529,7 @@ fn close_connection_sends_bye_and_the_peer_drops_the_sources() {
 
 #[test]
 fn no_bye_without_srtp_keys_or_before_anything_was_sent() {
-    let (mut p, _, _) = Pair::new(
+    let (mut p, _, _) = new_pair(
         6,
         LinkConfig::default(),
         &av(),
@@ -645,14 +541,14 @@ fn no_bye_without_srtp_keys_or_before_anything_was_sent() {
     assert_eq!(p.a.stats().media.byes_sent, 0);
     // Keyed, but closed before the first report or packet (RFC 3550 section 6.3.7: a
     // participant that never sent RTP or RTCP sends no BYE).
-    let (mut p, _, _) = Pair::new(
+    let (mut p, _, _) = new_pair(
         7,
         LinkConfig::default(),
         &av(),
         Some(Direction::SendRecv),
         |a| a,
     );
-    p.connect();
+    p.connect_srtp();
     let s = p.a.stats().media;
     assert_eq!((s.rtp_sent, s.rtcp_sent), (0, 0));
     let now = p.net.now();

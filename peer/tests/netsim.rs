@@ -12,17 +12,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sansrtc::{ChannelOptions, Config, CryptoBackend, Event, IceState, PeerConnection};
-use sansrtc_netsim::{Datagram, LinkConfig, Network};
+use sansrtc_netsim::{Datagram, LinkConfig};
 
-struct Pair {
-    net: Network,
-    a: PeerConnection,
-    b: PeerConnection,
-    a_addr: SocketAddr,
-    b_addr: SocketAddr,
-    a_events: Vec<Event>,
-    b_events: Vec<Event>,
-}
+mod common;
+use common::Pair;
 
 fn config(seed: u64, crypto: CryptoBackend) -> Config {
     Config {
@@ -32,123 +25,33 @@ fn config(seed: u64, crypto: CryptoBackend) -> Config {
     }
 }
 
-impl Pair {
-    fn new(seed: u64, link: LinkConfig, crypto: CryptoBackend) -> Pair {
-        Pair::with_answer(seed, link, crypto, |a| a)
-    }
+fn new_pair(seed: u64, link: LinkConfig, crypto: CryptoBackend) -> Pair {
+    with_answer(seed, link, crypto, |a| a)
+}
 
-    /// `tamper` edits the answer on its way to the offerer.
-    fn with_answer(
-        seed: u64,
-        link: LinkConfig,
-        crypto: CryptoBackend,
-        tamper: impl FnOnce(String) -> String,
-    ) -> Pair {
-        let mut net = Network::new(seed);
-        net.set_default_link(link);
-        let now = net.now();
-        let a_addr: SocketAddr = "10.0.0.1:5000".parse().unwrap();
-        let b_addr: SocketAddr = "10.0.0.2:6000".parse().unwrap();
-        let mut a = PeerConnection::new(config(seed * 2 + 1, crypto), now).unwrap();
-        let mut b = PeerConnection::new(config(seed * 2 + 2, crypto), now).unwrap();
-        a.add_local_address(now, a_addr).unwrap();
-        b.add_local_address(now, b_addr).unwrap();
-        let offer = a.create_offer(now).unwrap();
-        assert!(offer.contains("m=application 9 UDP/DTLS/SCTP webrtc-datachannel"));
-        assert!(offer.contains("a=setup:actpass"));
-        assert!(offer.contains("a=candidate:"));
-        assert!(offer.contains("a=fingerprint:sha-256 "));
-        let answer = b.create_answer(now, &offer).unwrap();
-        assert!(answer.contains("a=setup:active"), "{answer}");
-        a.set_remote_answer(now, &tamper(answer)).unwrap();
-        Pair {
-            net,
-            a,
-            b,
-            a_addr,
-            b_addr,
-            a_events: Vec::new(),
-            b_events: Vec::new(),
-        }
-    }
-
-    /// One step: drain transmits and events, deliver due datagrams, advance the clock to the
-    /// next deadline. Returns false when nothing is left to do.
-    fn step(&mut self) -> bool {
-        let now = self.net.now();
-        while let Some(t) = self.a.poll_transmit() {
-            assert_eq!(t.source, self.a_addr);
-            self.net
-                .send(Datagram::new(t.source, t.destination, t.payload.to_vec()));
-        }
-        while let Some(t) = self.b.poll_transmit() {
-            assert_eq!(t.source, self.b_addr);
-            self.net
-                .send(Datagram::new(t.source, t.destination, t.payload.to_vec()));
-        }
-        while let Some(e) = self.a.poll_event() {
-            self.a_events.push(e);
-        }
-        while let Some(e) = self.b.poll_event() {
-            self.b_events.push(e);
-        }
-        let mut delivered = false;
-        while let Some(d) = self.net.poll_recv() {
-            delivered = true;
-            if d.dst == self.a_addr {
-                self.a.handle_receive(now, d.dst, d.src, &d.payload);
-            } else if d.dst == self.b_addr {
-                self.b.handle_receive(now, d.dst, d.src, &d.payload);
-            }
-        }
-        if delivered {
-            return true;
-        }
-        let next = [
-            self.a.poll_timeout(),
-            self.b.poll_timeout(),
-            self.net.next_delivery(),
-        ]
-        .into_iter()
-        .flatten()
-        .min();
-        match next {
-            Some(t) => {
-                if t > self.net.now() {
-                    self.net.advance_to(t);
-                }
-                let now = self.net.now();
-                if self.a.poll_timeout().is_some_and(|x| x <= now) {
-                    self.a.handle_timeout(now);
-                }
-                if self.b.poll_timeout().is_some_and(|x| x <= now) {
-                    self.b.handle_timeout(now);
-                }
-                true
-            }
-            None => false,
-        }
-    }
-
-    fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Pair) -> bool) {
-        let start = self.net.now();
-        for _ in 0..2_000_000 {
-            if done(self) {
-                return;
-            }
-            if self.net.now() - start > limit || !self.step() {
-                break;
-            }
-        }
-        assert!(
-            done(self),
-            "not done after {:?} (seed {}): a {:?} / b {:?}",
-            self.net.now() - start,
-            self.net.seed(),
-            self.a_events,
-            self.b_events
-        );
-    }
+/// `tamper` edits the answer on its way to the offerer.
+fn with_answer(
+    seed: u64,
+    link: LinkConfig,
+    crypto: CryptoBackend,
+    tamper: impl FnOnce(String) -> String,
+) -> Pair {
+    let (p, offer, _) = Pair::negotiated(
+        seed,
+        link,
+        config(seed * 2 + 1, crypto),
+        config(seed * 2 + 2, crypto),
+        |_| {},
+        |answer| {
+            assert!(answer.contains("a=setup:active"), "{answer}");
+            tamper(answer)
+        },
+    );
+    assert!(offer.contains("m=application 9 UDP/DTLS/SCTP webrtc-datachannel"));
+    assert!(offer.contains("a=setup:actpass"));
+    assert!(offer.contains("a=candidate:"));
+    assert!(offer.contains("a=fingerprint:sha-256 "));
+    p
 }
 
 fn open_id(events: &[Event], label: &str) -> Option<u16> {
@@ -192,7 +95,7 @@ fn sizes() -> Vec<usize> {
 /// Returns the DTLS records both sides rejected (duplicates are replays).
 fn scenario(seed: u64, link: LinkConfig, crypto: CryptoBackend, limit: Duration) -> u64 {
     let link_lossy = link.loss > 0.0;
-    let mut p = Pair::new(seed, link, crypto);
+    let mut p = new_pair(seed, link, crypto);
     let now = p.net.now();
     // a asks before the association is up: the request waits.
     p.a.create_data_channel(now, "from-a", ChannelOptions::default())
@@ -376,7 +279,7 @@ fn datagrams_are_demultiplexed_and_junk_is_counted() {
 
 #[test]
 fn a_wrong_fingerprint_in_the_answer_fails_dtls_and_nothing_flows() {
-    let mut p = Pair::with_answer(7, clean_link(), CryptoBackend::InsecureDeterministic, |a| {
+    let mut p = with_answer(7, clean_link(), CryptoBackend::InsecureDeterministic, |a| {
         // Same length, one digest octet changed: the certificate no longer matches.
         let i = a.find("a=fingerprint:sha-256 ").unwrap() + "a=fingerprint:sha-256 ".len();
         let mut s = a.clone();
@@ -407,7 +310,7 @@ fn events_are_capped() {
         seed: Some(1),
         ..Config::default()
     };
-    let mut p = Pair::new(8, clean_link(), CryptoBackend::InsecureDeterministic);
+    let mut p = new_pair(8, clean_link(), CryptoBackend::InsecureDeterministic);
     // Replace a with a capped one by a fresh offer/answer.
     let mut a = PeerConnection::new(cfg, now).unwrap();
     a.add_local_address(now, p.a_addr).unwrap();
@@ -472,7 +375,7 @@ fn events_are_capped() {
 
 #[test]
 fn close_connection_tells_the_peer() {
-    let mut p = Pair::new(9, clean_link(), CryptoBackend::InsecureDeterministic);
+    let mut p = new_pair(9, clean_link(), CryptoBackend::InsecureDeterministic);
     p.run_until(Duration::from_secs(10), |p| {
         p.a.is_sctp_connected() && p.b.is_sctp_connected()
     });
@@ -490,7 +393,7 @@ fn close_connection_tells_the_peer() {
 #[test]
 fn the_peers_max_message_size_is_enforced_on_send() {
     // b's answer announces 1000 bytes instead of our default 262144 (RFC 8841 section 6).
-    let mut p = Pair::with_answer(7, clean_link(), CryptoBackend::InsecureDeterministic, |a| {
+    let mut p = with_answer(7, clean_link(), CryptoBackend::InsecureDeterministic, |a| {
         assert!(a.contains("a=max-message-size:262144\r\n"), "{a}");
         a.replace("a=max-message-size:262144", "a=max-message-size:1000")
     });
