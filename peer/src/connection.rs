@@ -66,6 +66,18 @@ pub enum Event {
     /// out): [`PeerConnection::local_description`] now carries every candidate. A non-trickle
     /// application that configured STUN or TURN servers sends its description after this.
     GatheringComplete,
+    /// A local candidate, for trickle ICE (RFC 8838): send it to the peer (a browser takes
+    /// it as `RTCIceCandidateInit { candidate, sdpMid: mid }` in `addIceCandidate`; ours in
+    /// [`PeerConnection::add_remote_candidate`]). Every candidate comes this way, also those
+    /// already in the description `create_offer` / `create_answer` returned (a receiver
+    /// ignores a repeated one). [`Event::GatheringComplete`] follows the last one: tell the
+    /// peer (a browser: `addIceCandidate(null)`; ours: `end_of_remote_candidates`).
+    LocalCandidate {
+        /// The `candidate` attribute value (`candidate:...`).
+        candidate: String,
+        /// The mid of the m-section of the BUNDLE transport it belongs to.
+        mid: String,
+    },
     /// A data channel is open: ours (the peer acknowledged it) or the peer's (RFC 8832).
     ChannelOpen {
         /// Stream id (use it with `send`/`close`).
@@ -205,6 +217,9 @@ struct Remote {
     /// 65536 when absent, 0 for no limit, which is kept as `u64::MAX`).
     max_message_size: u64,
     candidates: Vec<Candidate>,
+    /// No candidate will be trickled: the description has `a=end-of-candidates`, or does not
+    /// announce `a=ice-options:trickle` (RFC 8838 section 5.1).
+    end_of_candidates: bool,
 }
 
 impl PeerConnection {
@@ -579,6 +594,21 @@ impl PeerConnection {
         Ok(())
     }
 
+    /// The peer has no more candidates (trickle ICE, RFC 8838 section 12: a browser's
+    /// `null` candidate, or the end of its gathering). Implied by a description with
+    /// `a=end-of-candidates` or without `a=ice-options:trickle`; otherwise ICE does not fail
+    /// for want of candidates before this is called. A non-trickle application calls it
+    /// right after applying the peer's complete description.
+    pub fn end_of_remote_candidates(&mut self, now: Instant) -> Result<(), Error> {
+        let agent = self.agent.as_mut().ok_or(Error::WrongState {
+            call: "end_of_remote_candidates",
+            need: "a local description",
+        })?;
+        agent.end_of_remote_candidates(now);
+        self.pump(now);
+        Ok(())
+    }
+
     /// Requests a data channel (RFC 8832 section 6: DATA_CHANNEL_OPEN). Before the
     /// association is up the request waits (at most [`Config::max_pending_channels`]);
     /// [`Event::ChannelOpen`] with the same label gives its stream id once the peer
@@ -885,7 +915,9 @@ impl PeerConnection {
         TransportSpec {
             ice_ufrag: self.local_credentials.ufrag.clone(),
             ice_pwd: self.local_credentials.pwd.clone(),
-            ice_options: Vec::new(),
+            // We take trickled candidates (add_remote_candidate) and give them
+            // (Event::LocalCandidate), as browsers do.
+            ice_options: vec!["trickle".to_owned()],
             ice_lite: false,
             fingerprints: vec![sansrtc_sdp::Fingerprint {
                 hash: HashFunction::Sha256,
@@ -1027,7 +1059,11 @@ impl PeerConnection {
                 let v = l.strip_prefix("candidate:").unwrap_or(l);
                 m.push_attribute(&Attribute::Candidate(v))?;
             }
-            m.push_attribute(&Attribute::EndOfCandidates)?;
+            // With STUN/TURN servers more candidates come after the description
+            // (Event::LocalCandidate), so end-of-candidates only once gathering is over.
+            if agent.is_gathering_complete() {
+                m.push_attribute(&Attribute::EndOfCandidates)?;
+            }
         }
         Ok(())
     }
@@ -1073,6 +1109,16 @@ impl PeerConnection {
         };
         // BUNDLE: the candidates may sit in any (usually the first) m-section.
         let mut candidates = Vec::new();
+        let trickles = sdp.session.ice_options().contains(&"trickle")
+            || sdp
+                .media
+                .get(idx)
+                .is_some_and(|m| m.ice_options().contains(&"trickle"));
+        let end_of_candidates = !trickles
+            || sdp
+                .media
+                .iter()
+                .any(|m| m.has_attribute("end-of-candidates"));
         for m in &sdp.media {
             for c in m.candidates() {
                 if candidates.len() >= self.config.max_remote_candidates {
@@ -1090,6 +1136,7 @@ impl PeerConnection {
             sctp_port,
             max_message_size,
             candidates,
+            end_of_candidates,
         })
     }
 
@@ -1125,7 +1172,9 @@ impl PeerConnection {
             // TCP and unresolved mDNS candidates are refused by the agent; the rest suffice.
             let _ = agent.add_remote_candidate(now, c);
         }
-        agent.end_of_remote_candidates(now);
+        if remote.end_of_candidates {
+            agent.end_of_remote_candidates(now);
+        }
         self.dtls = Some(dtls);
         self.dtls_role = Some(role);
         self.remote_max_message_size = remote.sctp_port.map(|_| remote.max_message_size);
@@ -1208,6 +1257,19 @@ impl PeerConnection {
                     }
                     sansrtc_ice::Event::GatheringComplete => {
                         self.push_event(Event::GatheringComplete);
+                    }
+                    sansrtc_ice::Event::LocalCandidate(c) => {
+                        let mid = self
+                            .local_sdp
+                            .as_ref()
+                            .and_then(|d| d.media.first())
+                            .and_then(|m| m.attribute("mid"))
+                            .unwrap_or("0")
+                            .to_owned();
+                        self.push_event(Event::LocalCandidate {
+                            candidate: c.to_string(),
+                            mid,
+                        });
                     }
                     sansrtc_ice::Event::Data { data, .. } => match data.first() {
                         Some(20..=63) => self.dtls_input(now, &data),

@@ -37,6 +37,9 @@ struct Case {
     /// Send `local_description()` after `Event::GatheringComplete` instead of what
     /// `create_offer` / `create_answer` return.
     gathered: bool,
+    /// Trickle: each side's `Event::LocalCandidate` goes to the other's
+    /// `add_remote_candidate` as it comes.
+    trickle: bool,
 }
 
 struct World {
@@ -47,6 +50,9 @@ struct World {
     events: [Vec<Event>; 2],
     offer: String,
     answer: String,
+    trickle: bool,
+    /// Events of each side already passed on to the other.
+    forwarded: [usize; 2],
 }
 
 fn config(seed: u64, relay_only: bool, password: &str) -> Config {
@@ -100,6 +106,8 @@ impl World {
             events: [Vec::new(), Vec::new()],
             offer: String::new(),
             answer: String::new(),
+            trickle: case.trickle,
+            forwarded: [0, 0],
         };
         let now = w.net.now();
         w.offer = w.pcs[0].create_offer(now).unwrap();
@@ -136,6 +144,26 @@ impl World {
             }
             while let Some(e) = self.pcs[i].poll_event() {
                 self.events[i].push(e);
+            }
+        }
+        // Signaling: trickled candidates, and the end of each side's gathering (what a
+        // browser signals as a null candidate). Before the other side has a description
+        // there is nothing to tell (a gathered description carries both).
+        for i in 0..2 {
+            let new: Vec<Event> = self.events[i][self.forwarded[i]..].to_vec();
+            self.forwarded[i] = self.events[i].len();
+            for e in new {
+                match e {
+                    Event::LocalCandidate { candidate, .. } if self.trickle => {
+                        self.pcs[1 - i]
+                            .add_remote_candidate(now, &candidate)
+                            .unwrap();
+                    }
+                    Event::GatheringComplete => {
+                        let _ = self.pcs[1 - i].end_of_remote_candidates(now);
+                    }
+                    _ => {}
+                }
             }
         }
         while let Some(x) = self.turn.poll_transmit() {
@@ -238,6 +266,15 @@ fn relayed_echo(seed: u64, case: Case, link: LinkConfig, count: usize) {
             assert!(!sdp.contains(" typ host"), "{case:?}: {sdp}");
             assert_eq!(sdp.contains(" typ relay"), case.gathered, "{case:?}: {sdp}");
         }
+        // With a TURN server, gathering outlives create_offer/create_answer: only a gathered
+        // description says end-of-candidates, and every description offers trickle.
+        assert_eq!(
+            sdp.contains("a=end-of-candidates"),
+            case.gathered,
+            "{case:?}: {sdp}"
+        );
+        assert!(sdp.contains("a=ice-options:trickle"), "{sdp}");
+        if relay_only {}
     }
     let ok = w.run_until(Duration::from_secs(30), |w| {
         w.open(0).is_some() && w.open(1).is_some()
@@ -286,6 +323,7 @@ fn offerer_relay_only_answerer_host() {
         answerer_relay_only: false,
         password: "alice-pass",
         gathered: false,
+        trickle: false,
     };
     for seed in 0..3 {
         relayed_echo(
@@ -304,6 +342,7 @@ fn answerer_relay_only_offerer_host() {
         answerer_relay_only: true,
         password: "alice-pass",
         gathered: false,
+        trickle: false,
     };
     for seed in 0..3 {
         relayed_echo(
@@ -322,6 +361,7 @@ fn relay_only_over_a_lossy_link() {
         answerer_relay_only: false,
         password: "alice-pass",
         gathered: false,
+        trickle: false,
     };
     for seed in 0..3 {
         relayed_echo(
@@ -345,6 +385,7 @@ fn wrong_turn_password_fails_cleanly() {
         answerer_relay_only: false,
         password: "not-the-password",
         gathered: false,
+        trickle: false,
     };
     let mut w = World::new(
         1,
@@ -370,6 +411,29 @@ fn both_relay_only_with_gathered_descriptions() {
         answerer_relay_only: true,
         password: "alice-pass",
         gathered: true,
+        trickle: false,
+    };
+    for seed in 0..3 {
+        relayed_echo(
+            seed,
+            case,
+            LinkConfig::default().latency(Duration::from_millis(20)),
+            50,
+        );
+    }
+}
+
+/// Both sides relay-only with trickle ICE: the descriptions go out at once without any
+/// candidate, and each relayed candidate follows as `Event::LocalCandidate`, passed to the
+/// other side's `add_remote_candidate` (as a browser application does). Relayed at both ends.
+#[test]
+fn both_relay_only_with_trickled_candidates() {
+    let case = Case {
+        offerer_relay_only: true,
+        answerer_relay_only: true,
+        password: "alice-pass",
+        gathered: false,
+        trickle: true,
     };
     for seed in 0..3 {
         relayed_echo(

@@ -153,9 +153,13 @@ pub(super) async fn start_echo(
     offer: &str,
 ) -> Result<(String, String), StartError> {
     let mut s = Session::new(shared, "e").await?;
+    let now = Instant::now();
     let answer =
-        s.pc.create_answer(Instant::now(), offer)
+        s.pc.create_answer(now, offer)
             .map_err(|e| StartError::Other(format!("create_answer: {e}")))?;
+    // POST /echo takes complete (non-trickle) offers: no candidate follows.
+    s.pc.end_of_remote_candidates(now)
+        .map_err(|e| StartError::Other(format!("end_of_remote_candidates: {e}")))?;
     let id = s.id.clone();
     let role = Role::Echo {
         idle: Duration::from_secs(shared.args.idle_timeout),
@@ -568,7 +572,10 @@ fn command_text(s: &mut Session, out: &mut Out, t: &str) -> bool {
         "add_candidate" => match field_str(&obj, "candidate") {
             None => missing("candidate"),
             // Browsers signal an empty candidate for end-of-candidates.
-            Some("") => reply(json!({"type": "ok", "op": op}), req),
+            Some("") => match s.pc.end_of_remote_candidates(now) {
+                Ok(()) => reply(json!({"type": "ok", "op": op}), req),
+                Err(e) => rejected(e),
+            },
             Some(c) => match s.pc.add_remote_candidate(now, c) {
                 Ok(()) => reply(json!({"type": "ok", "op": op}), req),
                 Err(e) => rejected(e),

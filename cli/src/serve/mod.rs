@@ -76,7 +76,7 @@ Endpoints (all on --listen; HTTP/1.1 and WebSocket on TCP, STUN on UDP):
                   -> {\"type\":\"create_offer\"}         <- {\"type\":\"offer\",\"sdp\"}
                   -> {\"type\":\"accept_offer\",\"sdp\"}  <- {\"type\":\"answer\",\"sdp\"}
                   -> {\"type\":\"set_answer\",\"sdp\"}    <- {\"type\":\"ok\",\"op\":\"set_answer\"}
-                  -> {\"type\":\"add_candidate\",\"candidate\":\"candidate:...\"}
+                  -> {\"type\":\"add_candidate\",\"candidate\":\"candidate:...\"}  (\"\" = end of candidates)
                   -> {\"type\":\"send\",\"channel\":ID,\"text\":\"...\"}  (text message)
                   -> binary frame [channel id: u16 big-endian][payload]  (binary message)
                   -> {\"type\":\"close_channel\",\"channel\":ID}
@@ -92,7 +92,9 @@ Endpoints (all on --listen; HTTP/1.1 and WebSocket on TCP, STUN on UDP):
                   <- {\"type\":\"ok\",\"op\"} / {\"type\":\"error\",\"code\",\"message\",\"op\"?}
                   Every command may carry \"req\": any JSON value, copied into its reply.
                   Our candidates are inside the offer/answer (non-trickle); the peer's may
-                  come in the SDP or one by one with add_candidate.
+                  come in the SDP or one by one with add_candidate. A peer description that
+                  announces a=ice-options:trickle without a=end-of-candidates (browsers) keeps
+                  ICE from failing for want of candidates until add_candidate \"\".
 
 TURN (--turn): RFC 8656 over UDP and TCP on the --listen port (each TCP connection is sorted
 by its first byte: STUN goes to TURN, the rest to HTTP); no TURN over TLS here (run `sansrtc

@@ -132,6 +132,9 @@ pub fn exchange_gathered(
         let answer = r["sdp"].as_str().ok_or("no sdp in answer")?.to_owned();
         pc.set_remote_answer(Instant::now(), &answer)
             .map_err(|e| format!("set_remote_answer: {e}\n{answer}"))?;
+        // The HTTP signaling carries complete descriptions: no candidate is trickled.
+        pc.end_of_remote_candidates(Instant::now())
+            .map_err(|e| format!("end_of_remote_candidates: {e}"))?;
         Ok(Exchanged {
             session_id,
             offer,
@@ -144,6 +147,8 @@ pub fn exchange_gathered(
         let mut answer = pc
             .create_answer(Instant::now(), &offer)
             .map_err(|e| format!("create_answer: {e}\n{offer}"))?;
+        pc.end_of_remote_candidates(Instant::now())
+            .map_err(|e| format!("end_of_remote_candidates: {e}"))?;
         if let Some(g) = gather.as_mut() {
             g(pc)?;
             answer = pc.local_description().ok_or("no local description")?;
