@@ -1529,21 +1529,16 @@ impl Agent {
         // Triggered check (7.3.1.4). An in-progress check is cancelled and replaced: its
         // request may have been lost before the peer's check opened the way (a TURN
         // permission, a NAT binding), and the new one need not wait for its retransmission.
-        if let Some(p) = self.pairs.get_mut(pi) {
-            match p.state {
-                PairState::Succeeded => {}
-                PairState::InProgress => {
-                    p.state = PairState::Waiting;
-                    self.cancel_checks(pi);
-                    self.push_triggered(pi, false);
-                    self.kick(now);
-                }
-                PairState::Frozen | PairState::Waiting | PairState::Failed => {
-                    p.state = PairState::Waiting;
-                    self.push_triggered(pi, false);
-                    self.kick(now);
-                }
+        let state = self.pairs.get(pi).map(|p| p.state);
+        if let Some(state) = state.filter(|s| *s != PairState::Succeeded) {
+            if let Some(p) = self.pairs.get_mut(pi) {
+                p.state = PairState::Waiting;
             }
+            if state == PairState::InProgress {
+                self.cancel_checks(pi);
+            }
+            self.push_triggered(pi, false);
+            self.kick(now);
         }
         if use_candidate && self.role == Role::Controlled {
             self.peer_nominated(now, pi);
